@@ -1,0 +1,13 @@
+"""trustsim: an agent-based simulator of trust in digital public.
+
+    import sim
+    sc = sim.load_scenario("default")
+    res = sim.run(sc, engine="agents", seed=0)
+    res.summary()
+"""
+
+from .results import Results
+from .runner import run
+from .scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run"]

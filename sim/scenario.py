@@ -1,0 +1,490 @@
+"""The scenario schema: every parameter with its type, unit, allowed range, default and source.
+
+A scenario is data. It is loaded from TOML (``scenarios/NAME.toml``), may start from another
+scenario (``base = "default"``) and override any subset of it, and names its businesses'
+engagement policies either from the policy library (``scenarios/policies/NAME.toml``) or
+inline (``[policies.NAME]`` or a table in place of the name). Validation happens here, once;
+the engines trust what they receive.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "scenarios"
+POLICY_DIR = SCENARIO_DIR / "policies"
+
+PARTICIPATION = ("regular", "occasional", "never")
+PRIORITIES = ("accidents_first", "regulars_first", "outcomes_first", "random")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run. ``str()`` is one line: file, field, value, what is allowed."""
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source, self.field = source, field
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+def param(default: Any, *, unit: str, source: str, doc: str, **bounds: Any) -> Any:
+    """A documented parameter: the ODD table is generated from these."""
+    return Field(default, description=doc, json_schema_extra={"unit": unit, "source": source}, **bounds)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class Population(_Strict):
+    engaged: int = param(2000, ge=1, le=1_000_000_000, unit="people", source="assumption",
+                         doc="Head count of engaged customers (people who can post).")
+    observer_ratio: float = param(10.0, ge=0, le=100, unit="observers per engaged customer",
+                                  source="000 (ten times larger audience); 1x-20x in van Mierlo 2014",
+                                  doc="Silent observers per engaged customer.")
+    regular: float = param(0.05, ge=0, le=1, unit="share of engaged", source="003 (IBM: 5% regularly post)",
+                           doc="Share of engaged customers who post regularly.")
+    occasional: float = param(0.75, ge=0, le=1, unit="share of engaged", source="003 (IBM: 75% occasionally)",
+                              doc="Share of engaged customers who post occasionally.")
+    never: float = param(0.20, ge=0, le=1, unit="share of engaged", source="003 (IBM: 20% never)",
+                         doc="Share of engaged customers who never post.")
+    regular_post_rate: float = param(0.25, ge=0, le=10, unit="posts per person per day", source="assumption",
+                                     doc="Posting rate of a regular participant.")
+    occasional_post_rate: float = param(0.02, ge=0, le=10, unit="posts per person per day", source="assumption",
+                                        doc="Posting rate of an occasional participant.")
+    purchase_rate: float = param(1 / 30, ge=0, le=1, unit="purchases per customer per day", source="assumption",
+                                 doc="Daily chance that a customer buys in the category.")
+    prospect_rate: float = param(0.002, ge=0, le=1, unit="per prospect per day", source="assumption",
+                                 doc="Daily chance that a person without a supplier enters the market.")
+    trust_baseline: float = param(0.3, ge=0, le=1, unit="trust (0-1)", source="assumption",
+                                  doc="Mean initial trust and the level trust decays back to.")
+    trust_concentration: float = param(20.0, gt=0, le=1000, unit="Beta concentration", source="assumption",
+                                       doc="How tightly initial trust clusters around the baseline.")
+
+    @model_validator(mode="after")
+    def _split_sums_to_one(self) -> Population:
+        total = self.regular + self.occasional + self.never
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"population.regular + occasional + never must sum to 1 (got {total:g})")
+        return self
+
+    @property
+    def observers(self) -> int:
+        return int(round(self.engaged * self.observer_ratio))
+
+    @property
+    def people(self) -> int:
+        return self.engaged + self.observers
+
+
+class Venue(_Strict):
+    membership: float = param(0.5, ge=0, le=1, unit="share of population", source="000",
+                              doc="Share of all people who belong to the venue.")
+    noise: float = param(0.5, ge=0, le=1, unit="0 quiet - 1 noisy", source="000 (popular vs niche)",
+                         doc="Competition for attention; dilutes how many members see a thread.")
+    relevance: float = param(0.5, ge=0, le=1, unit="0-1", source="000",
+                             doc="Topical relevance to the trade; scales what witnesses take from a thread.")
+    archive_days: float = param(2.0, ge=0, le=3650, unit="days", source="000 (annuity effect)",
+                                doc="Mean time a thread keeps being found and read.")
+
+
+class Policy(_Strict):
+    name: str = ""
+    description: str = ""
+    source: str = param("assumption", unit="-", source="-", doc="Where the policy comes from.")
+    venues: list[str] | Literal["all"] = "all"
+    priority: Literal["accidents_first", "regulars_first", "outcomes_first", "random"] = param(
+        "accidents_first", unit="-", source="000 (accidents are the express lane)",
+        doc="Which posts the business answers first when capacity is short.")
+    caring: float = param(0.8, ge=0, le=1, unit="share of staff capacity", source="000, 001",
+                          doc="Capacity spent on caring replies about people's outcomes.")
+    promotional: float = param(0.0, ge=0, le=1, unit="share of staff capacity", source="001, 004",
+                               doc="Capacity spent on promotional posts.")
+    coupons: float = param(0.0, ge=0, le=1, unit="share of staff capacity", source="003",
+                           doc="Capacity spent on posting coupons.")
+    coupon_discount: float = param(0.2, ge=0, le=1, unit="share of price", source="003",
+                                   doc="Discount a redeemed coupon gives.")
+    personified: bool = param(True, unit="-", source="003 (people follow people)",
+                              doc="People behind the brand are visible.")
+    authenticity: float = param(0.9, ge=0, le=1, unit="0 scripted - 1 sincere", source="000",
+                                doc="How authentic the caring is.")
+    capture: bool = param(True, unit="-", source="000",
+                          doc="Keeps a process that captures what staff learn about customers.")
+    playground: bool = param(False, unit="-", source="002 (brand-provided peer venue)",
+                             doc="Hosts a peer venue where customers help each other.")
+
+    @model_validator(mode="after")
+    def _mix_fits_capacity(self) -> Policy:
+        total = self.caring + self.promotional + self.coupons
+        if total > 1 + 1e-9:
+            raise ValueError(f"caring + promotional + coupons must be at most 1 (got {total:g})")
+        return self
+
+
+class Business(_Strict):
+    policy: str | Policy = "experiential"
+    failure_rate: float = param(0.03, ge=0, le=1, unit="per purchase", source="004 (quality first)",
+                                doc="Chance that a purchase goes wrong (an accident).")
+    severe_share: float = param(0.2, ge=0, le=1, unit="share of accidents", source="de Matos et al. 2007",
+                                doc="Share of accidents that are severe (no recovery paradox).")
+    price: float = param(50.0, ge=0, le=1e6, unit="currency per purchase", source="assumption",
+                         doc="Price of one purchase.")
+    margin: float = param(0.4, ge=0, le=1, unit="share of price", source="assumption",
+                          doc="Gross margin on a purchase.")
+    staff_capacity: float = param(20.0, ge=0, le=1e6, unit="actions per day", source="assumption",
+                                  doc="Social interactions staff can handle per day.")
+    action_cost: float = param(4.0, ge=0, le=1e6, unit="currency per action", source="assumption",
+                               doc="Staff cost of one reply or post.")
+    turnover: float = param(0.2, ge=0, le=5, unit="share of staff per year", source="000",
+                            doc="Employee turnover.")
+    intimacy_difficulty: float = param(0.5, ge=0, le=1, unit="0 easy - 1 hard", source="000 (salon vs auto parts)",
+                                       doc="How hard intimacy is in the trade.")
+    initial_share: float = param(0.2, ge=0, le=1, unit="share of population", source="assumption",
+                                 doc="Share of people who are its customers at the start.")
+
+
+class Mechanisms(_Strict):
+    """Parameters of the rulebook (sim/rules.py). Gains and losses are fractions of the way
+    to 1 (gains) or to 0 (losses), so trust never leaves [0, 1]."""
+
+    gain_purchase: float = param(0.01, ge=0, le=1, unit="fraction of gap to 1", source="assumption",
+                                 doc="Trust gain from a purchase that goes right.")
+    gain_reply: float = param(0.08, ge=0, le=1, unit="fraction of gap to 1", source="000, 001",
+                              doc="Trust gain of a person answered with authentic care.")
+    loss_failure: float = param(0.10, ge=0, le=1, unit="fraction of trust", source="000",
+                                doc="Trust lost when a purchase goes wrong.")
+    loss_ignored: float = param(0.25, ge=0, le=1, unit="fraction of trust", source="000 (slow to build, fast to lose)",
+                                doc="Further trust lost when a public complaint is ignored.")
+    selective_penalty: float = param(0.5, ge=0, le=10, unit="multiplier", source="Gu & Ye 2014",
+                                     doc="Extra weight of an ignored complaint when others were answered there that day.")
+    recovery_success: float = param(0.6, ge=0, le=1, unit="probability", source="Michel & Meuter 2008",
+                                    doc="Chance that an authentic recovery satisfies (scaled by care).")
+    recovery_bonus: float = param(0.15, ge=0, le=1, unit="fraction of gap to 1", source="000; de Matos et al. 2007",
+                                  doc="Gain above pre-accident trust after a satisfying recovery of a first, mild accident.")
+    recovery_restore: float = param(0.6, ge=0, le=1, unit="share of the loss", source="Maxham & Netemeyer 2002",
+                                    doc="Share of the accident's loss a recovery restores when there is no paradox.")
+    care_exponent: float = param(1.5, ge=0.1, le=10, unit="-", source="000 (caring must be authentic)",
+                                 doc="Effect of care = authenticity ** exponent; scripted caring works less.")
+    turnover_authenticity: float = param(0.5, ge=0, le=1, unit="per unit annual turnover", source="000",
+                                         doc="Authenticity lost per unit of annual staff turnover.")
+    personified_engagement: float = param(0.5, ge=0, le=10, unit="extra share of posts", source="003",
+                                          doc="Extra posting toward a personified brand.")
+    faceless_intimacy: float = param(0.5, ge=0, le=1, unit="multiplier", source="002 (intimacy not with a logo)",
+                                     doc="Intimacy level-up chances of a faceless brand, relative to a personified one.")
+    attention_quiet: float = param(0.05, ge=0, le=1, unit="per member per thread per day", source="assumption",
+                                   doc="Chance that a member of a quiet venue reads a given thread on a given day.")
+    attention_decay: float = param(4.0, ge=0, le=50, unit="per unit noise", source="000",
+                                   doc="attention = attention_quiet * exp(-attention_decay * noise).")
+    witness_care: float = param(0.02, ge=0, le=1, unit="fraction of gap to 1", source="000, 002",
+                                doc="Trust gain of a witness of a caring reply (times relevance and care).")
+    witness_recovery: float = param(0.04, ge=0, le=1, unit="fraction of gap to 1", source="000",
+                                    doc="Trust gain of a witness of a caring recovery.")
+    witness_ignored: float = param(0.05, ge=0, le=1, unit="fraction of trust", source="000, 004",
+                                   doc="Trust lost by a witness of an ignored complaint.")
+    witness_promo: float = param(0.01, ge=0, le=1, unit="fraction of trust", source="001, 004 (selling repels)",
+                                 doc="Trust lost by a witness of a promotional post.")
+    mention_positive: float = param(0.03, ge=0, le=1, unit="fraction of gap to 1", source="001 (peers more credible)",
+                                    doc="Trust gain of a witness of a peer's positive mention.")
+    mention_negative: float = param(0.06, ge=0, le=1, unit="fraction of trust", source="East, Hammond & Wright 2007",
+                                    doc="Trust lost by a witness of a peer's negative mention.")
+    reshare: float = param(0.01, ge=0, le=1, unit="per witness", source="002 (network effect)",
+                           doc="Chance a witness passes a thread on into another venue.")
+    wom_positive: float = param(0.15, ge=0, le=1, unit="per post", source="001",
+                                doc="Chance a fully trusting poster mentions the business favourably.")
+    wom_negative: float = param(0.3, ge=0, le=1, unit="per post", source="East, Hammond & Wright 2007",
+                                doc="Chance a fully distrusting or aggrieved poster mentions the business unfavourably.")
+    wom_threshold: float = param(0.5, ge=0, le=1, unit="trust", source="assumption",
+                                 doc="Trust above which people speak well, below which they may speak ill.")
+    disclose_outcome: float = param(0.3, ge=0, le=1, unit="per post", source="000 (holes, not drills)",
+                                    doc="Chance a post states the desired outcome.")
+    disclose_meaning: float = param(0.04, ge=0, le=1, unit="per post", source="000",
+                                    doc="Base chance a post shares personal meaning.")
+    disclosure_contact: float = param(0.3, ge=0, le=10, unit="per prior reply", source="000 (hairdressers, bartenders)",
+                                      doc="Increase in meaning disclosure per prior reply received (up to 10).")
+    disclosure_climate: float = param(2.0, ge=0, le=50, unit="per share of meaning posts", source="000 (disclosure begets disclosure)",
+                                      doc="Increase in meaning disclosure with the venue's recent share of meaning posts.")
+    noise_discomfort: float = param(0.7, ge=0, le=1, unit="per unit noise", source="000 (niche venues comfortable)",
+                                    doc="How much venue noise suppresses disclosure.")
+    level1: float = param(0.5, ge=0, le=1, unit="per reply", source="000",
+                          doc="Chance a reply to a customer makes the business recognise them (L1).")
+    level2: float = param(0.3, ge=0, le=1, unit="per reply to an outcome post", source="000",
+                          doc="Chance a reply to an outcome post moves an L1 customer to L2.")
+    level3: float = param(0.2, ge=0, le=1, unit="per reply to a meaning post", source="000",
+                          doc="Chance a reply to a personal-meaning post moves an L2 customer to L3.")
+    level3_contacts: int = param(3, ge=0, le=1000, unit="replies", source="000 (repeat contact)",
+                                 doc="Prior replies a customer needs before L3 is possible.")
+    capture_retention: float = param(0.9, ge=0, le=1, unit="probability", source="000",
+                                     doc="Chance a capture process keeps a customer's intimacy when the staff member who knew them leaves.")
+    trust_halflife: float = param(90.0, gt=0, le=1e5, unit="days", source="002 (affinity fades)",
+                                  doc="Half-life of trust above baseline without maintenance.")
+    distrust_halflife: float = param(180.0, gt=0, le=1e5, unit="days", source="assumption (slow to rebuild)",
+                                     doc="Half-life of trust below baseline back up to it.")
+    sow_base: float = param(0.3, ge=0, le=1, unit="share of purchases", source="000, 001",
+                            doc="Share of wallet of a customer with no trust and no intimacy.")
+    sow_trust: float = param(0.4, ge=0, le=1, unit="share per unit trust", source="000, 001",
+                             doc="Share of wallet added by trust.")
+    sow_level: float = param(0.1, ge=0, le=1, unit="share per intimacy level", source="000",
+                             doc="Share of wallet added per intimacy level.")
+    churn: float = param(0.004, ge=0, le=1, unit="per customer per day", source="001 (shiny offers)",
+                         doc="Daily chance a customer with no trust and no intimacy leaves.")
+    level_loyalty: float = param(0.35, ge=0, le=1, unit="per level", source="000, 001",
+                                 doc="Fraction of churn and defection each intimacy level prevents.")
+    offer_rate: float = param(0.02, ge=0, le=1, unit="per business per day", source="001 (next shiny offer)",
+                              doc="Daily chance a business makes a shiny offer to rivals' customers.")
+    offer_pull: float = param(0.05, ge=0, le=1, unit="per customer", source="001",
+                              doc="Chance a customer with no trust or intimacy takes a rival's shiny offer.")
+    coupon_uptake: float = param(0.2, ge=0, le=1, unit="per coupon seen", source="003 (coupons first reason)",
+                                 doc="Chance a person who saw a coupon uses it next day.")
+    promo_uptake: float = param(0.02, ge=0, le=1, unit="per promo seen", source="assumption",
+                                doc="Chance a person who saw a promotional post buys next day.")
+    choice_trust: float = param(5.0, ge=0, le=100, unit="logit weight", source="assumption",
+                                doc="Weight of trust when a prospect picks a business.")
+    peer_help: float = param(0.5, ge=0, le=1, unit="per post", source="002",
+                             doc="Chance a post in a brand playground is answered by a peer.")
+    gain_peer: float = param(0.03, ge=0, le=1, unit="fraction of gap to 1", source="002",
+                             doc="Trust in the host gained by a person a peer helped in its playground.")
+    playground_membership: float = param(0.05, ge=0, le=1, unit="share of population", source="002",
+                                         doc="Share of people in a brand playground (its customers three times likelier).")
+    playground_cost: float = param(40.0, ge=0, le=1e6, unit="currency per day", source="assumption",
+                                   doc="Daily cost of hosting and moderating a playground.")
+
+
+class Scenario(_Strict):
+    name: str = "unnamed"
+    description: str = ""
+    steps: int = param(365, ge=1, le=36500, unit="days", source="MODEL.md (a default run is a year)",
+                       doc="Horizon of a run.")
+    focal: str | None = None
+    population: Population = Population()
+    venues: dict[str, Venue]
+    businesses: dict[str, Business]
+    policies: dict[str, Policy] = Field(default_factory=dict)
+    mechanisms: Mechanisms = Mechanisms()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_policies(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        local = {}
+        for name, p in (data.get("policies") or {}).items():
+            expanded = _expand_policy(p, local, f"policies.{name}")
+            local[name] = {**expanded, "name": name} if isinstance(expanded, dict) else expanded
+        data["policies"] = local
+        businesses = {}
+        for name, b in (data.get("businesses") or {}).items():
+            if isinstance(b, dict) and "policy" in b:
+                b = dict(b)
+                b["policy"] = _expand_policy(b["policy"], local, f"businesses.{name}.policy")
+            businesses[name] = b
+        if businesses:
+            data["businesses"] = businesses
+        return data
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        if len(self.businesses) < 2:
+            raise ValueError("businesses: need a focal business and at least one competitor (got "
+                             f"{len(self.businesses)})")
+        if self.focal is None:
+            self.focal = next(iter(self.businesses))
+        elif self.focal not in self.businesses:
+            raise ValueError(f"focal: {self.focal!r} is not a business (have {sorted(self.businesses)})")
+        for name, b in self.businesses.items():
+            pol = b.policy
+            if isinstance(pol, Policy) and pol.venues != "all":
+                unknown = [v for v in pol.venues if v not in self.venues]
+                if unknown:
+                    raise ValueError(f"businesses.{name}.policy.venues: {unknown[0]!r} is not a venue "
+                                     f"(have {sorted(self.venues)})")
+        return self
+
+    # ---- derived views used by the engines -------------------------------------------------
+    @property
+    def business_names(self) -> list[str]:
+        return list(self.businesses)
+
+    def policy(self, business: str) -> Policy:
+        pol = self.businesses[business].policy
+        assert isinstance(pol, Policy)  # resolved by the validator
+        return pol
+
+    def with_overrides(self, overrides: dict[str, Any], *, source: str = "override") -> Scenario:
+        """A validated copy with ``{"dotted.key": value}`` applied (``businesses.focal.policy.authenticity``)."""
+        data = self.model_dump(mode="python")
+        for key, value in overrides.items():
+            _set_dotted(data, key, value, source)
+        return _validate(data, source)
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    if not path.exists():
+        raise ScenarioError(f"no such {what} file", source=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read {what} file ({exc.__class__.__name__})", source=str(path)) from None
+    if not text.strip():
+        raise ScenarioError(f"the {what} file is empty (expected TOML)", source=str(path))
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", source=str(path)) from None
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def policy_names() -> list[str]:
+    return sorted(p.stem for p in POLICY_DIR.glob("*.toml"))
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def _expand_policy(spec: Any, local: dict[str, Any], where: str, _seen: tuple[str, ...] = ()) -> Any:
+    """A policy name or a table (possibly with ``base = NAME``) -> a plain dict for validation."""
+    if isinstance(spec, Policy):
+        return spec
+    if isinstance(spec, str):
+        if spec in _seen:
+            raise ValueError(f"{where}: policy {spec!r} refers to itself through base")
+        if spec in local:
+            found = local[spec]
+            found = found.model_dump() if isinstance(found, Policy) else _expand_policy(found, local, where, _seen + (spec,))
+            return {**found, "name": found.get("name") or spec} if isinstance(found, dict) else found
+        path = POLICY_DIR / f"{spec}.toml"
+        if not path.exists():
+            known = sorted(set(policy_names()) | set(local))
+            raise ValueError(f"{where}: unknown policy {spec!r} (known: {', '.join(known)})")
+        found = _expand_policy(_read_toml(path, "policy"), local, where, _seen + (spec,))
+        return {"name": spec, **found} if isinstance(found, dict) else found
+    if isinstance(spec, dict) and "base" in spec:
+        spec = dict(spec)
+        base = _expand_policy(spec.pop("base"), local, where, _seen)
+        base = base.model_dump() if isinstance(base, Policy) else base
+        return _deep_merge(base, spec)
+    return spec
+
+
+def _format_validation(exc: ValidationError, source: str) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return ScenarioError(f"{field}: unknown key", source=source, field=field)
+    if err["type"] in ("value_error", "assertion_error") and not field:
+        return ScenarioError(msg, source=source)
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, dict) else "a table"
+    return ScenarioError(f"{field} = {shown}: {msg}" if field else msg, source=source, field=field or None)
+
+
+def _validate(data: dict[str, Any], source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation(exc, source) from None
+    except ValueError as exc:  # raised while expanding policies
+        raise ScenarioError(str(exc), source=source) from None
+
+
+def _load_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    data = _read_toml(path, "scenario")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ScenarioError(f"base = {base!r}: must be a scenario name or path", source=str(path))
+    base_path = _locate(base, relative_to=path.parent)
+    if base_path in _seen:
+        raise ScenarioError(f"base = {base!r}: scenarios refer to each other in a loop", source=str(path))
+    return _deep_merge(_load_data(base_path, _seen + (path,)), data)
+
+
+def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists() or len(p.parts) > 1:
+        if not p.is_absolute() and relative_to is not None and not p.exists():
+            p = relative_to / p
+        return p
+    return SCENARIO_DIR / f"{p}.toml"
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """Load and validate a scenario: a bare name means ``scenarios/NAME.toml``."""
+    path = _locate(path_or_name)
+    data = _load_data(path)
+    data.setdefault("name", path.stem)
+    return _validate(data, str(path))
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, dict) and part not in node and i > 0 and parts[i - 1] in ("businesses", "venues", "policies"):
+            node[part] = {}  # a new business, venue or policy given field by field
+        if not isinstance(node, dict) or part not in node:
+            raise ScenarioError(f"{key}: unknown key", source=source, field=key)
+        child = node[part]
+        if isinstance(child, str) and part == "policy":  # descend into a named policy
+            child = node[part] = {"base": child}
+        node = child
+    if not isinstance(node, dict):
+        raise ScenarioError(f"{key}: unknown key", source=source, field=key)
+    node[parts[-1]] = value
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every documented parameter (for docs/ODD.md): section, name, type, unit, range, default, source."""
+    rows = []
+    sections = [("population", Population), ("venues.NAME", Venue), ("businesses.NAME", Business),
+                ("policy", Policy), ("mechanisms", Mechanisms), ("", Scenario)]
+    for section, model in sections:
+        for name, info in model.model_fields.items():
+            extra = info.json_schema_extra or {}
+            if not isinstance(extra, dict) or "unit" not in extra or name == "source":
+                continue
+            lo = hi = None
+            for m in info.metadata:
+                lo = getattr(m, "ge", getattr(m, "gt", lo)) if lo is None else lo
+                hi = getattr(m, "le", getattr(m, "lt", hi)) if hi is None else hi
+            literal = getattr(info.annotation, "__args__", None)
+            allowed = (" | ".join(map(str, literal)) if info.annotation is not bool and literal
+                       and all(isinstance(a, str) for a in literal) else
+                       "true / false" if info.annotation is bool else f"{_num(lo)} to {_num(hi)}")
+            rows.append({"parameter": f"{section}.{name}".lstrip("."), "type": _type_name(info.annotation),
+                         "unit": extra["unit"], "range": allowed, "default": _num(info.default),
+                         "source": extra["source"], "meaning": info.description or ""})
+    return rows
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or "choice"
