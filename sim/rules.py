@@ -24,7 +24,7 @@ EXPERIENCE, OUTCOME, MEANING, ACCIDENT = 0, 1, 2, 3
 
 def gain(trust, amount, times=1):
     """Trust after ``times`` gains of ``amount`` (fraction of the gap to 1 closed each time)."""
-    return 1.0 - (1.0 - trust) * (1.0 - amount) ** times
+    return trust + (1.0 - trust) * (1.0 - (1.0 - amount) ** times)
 
 
 def loss(trust, amount, times=1):
@@ -76,7 +76,7 @@ def after_recovery(pre, failed, first, severe, satisfied, m):
     The paradox: a satisfying recovery of a first, mild accident lifts trust above where it stood
     before the accident. A second or severe accident, or an unsatisfying recovery, only restores
     part of the loss (Maxham & Netemeyer 2002; de Matos et al. 2007)."""
-    paradox = satisfied & first & ~severe
+    paradox = np.logical_and(np.logical_and(satisfied, first), np.logical_not(severe))
     restore = np.where(satisfied, m.recovery_restore, 0.5 * m.recovery_restore)
     partial = failed + restore * (pre - failed)
     return np.where(paradox, gain(pre, m.recovery_bonus), partial)

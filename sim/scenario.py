@@ -128,7 +128,7 @@ class Policy(_Strict):
 
 
 class Business(_Strict):
-    policy: str | Policy = "experiential"
+    policy: Policy  # a name or a table in the file (default "experiential"), expanded before validation
     failure_rate: float = param(0.03, ge=0, le=1, unit="per purchase", source="004 (quality first)",
                                 doc="Chance that a purchase goes wrong (an accident).")
     severe_share: float = param(0.2, ge=0, le=1, unit="share of accidents", source="de Matos et al. 2007",
@@ -280,9 +280,9 @@ class Scenario(_Strict):
         data["policies"] = local
         businesses = {}
         for name, b in (data.get("businesses") or {}).items():
-            if isinstance(b, dict) and "policy" in b:
+            if isinstance(b, dict):
                 b = dict(b)
-                b["policy"] = _expand_policy(b["policy"], local, f"businesses.{name}.policy")
+                b["policy"] = _expand_policy(b.get("policy", "experiential"), local, f"businesses.{name}.policy")
             businesses[name] = b
         if businesses:
             data["businesses"] = businesses
@@ -312,9 +312,7 @@ class Scenario(_Strict):
         return list(self.businesses)
 
     def policy(self, business: str) -> Policy:
-        pol = self.businesses[business].policy
-        assert isinstance(pol, Policy)  # resolved by the validator
-        return pol
+        return self.businesses[business].policy
 
     def with_overrides(self, overrides: dict[str, Any], *, source: str = "override") -> Scenario:
         """A validated copy with ``{"dotted.key": value}`` applied (``businesses.focal.policy.authenticity``)."""
@@ -331,11 +329,17 @@ class Scenario(_Strict):
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
     if not path.exists():
-        raise ScenarioError(f"no such {what} file", source=str(path))
+        known = scenario_names() if what == "scenario" else policy_names()
+        where = "scenarios" if what == "scenario" else "scenarios/policies"
+        raise ScenarioError(f"no such {what} file (a bare name means {where}/NAME.toml; "
+                            f"known: {', '.join(known)})", source=str(path))
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read {what} file ({exc.__class__.__name__})", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"the {what} file is not UTF-8 text (expected TOML)", source=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {what} file ({exc.strerror or exc.__class__.__name__})",
+                            source=str(path)) from None
     if not text.strip():
         raise ScenarioError(f"the {what} file is empty (expected TOML)", source=str(path))
     try:
@@ -378,7 +382,7 @@ def _expand_policy(spec: Any, local: dict[str, Any], where: str, _seen: tuple[st
             known = sorted(set(policy_names()) | set(local))
             raise ValueError(f"{where}: unknown policy {spec!r} (known: {', '.join(known)})")
         found = _expand_policy(_read_toml(path, "policy"), local, where, _seen + (spec,))
-        return {"name": spec, **found} if isinstance(found, dict) else found
+        return {**found, "name": spec} if isinstance(found, dict) else found
     if isinstance(spec, dict) and "base" in spec:
         spec = dict(spec)
         base = _expand_policy(spec.pop("base"), local, where, _seen)
@@ -388,16 +392,176 @@ def _expand_policy(spec: Any, local: dict[str, Any], where: str, _seen: tuple[st
 
 
 def _format_validation(exc: ValidationError, source: str) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
-    field = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        return ScenarioError(f"{field}: unknown key", source=source, field=field)
-    if err["type"] in ("value_error", "assertion_error") and not field:
-        return ScenarioError(msg, source=source)
+    """One line for the first real problem: ``field = value: what is wrong; allowed: what is allowed``."""
+    errors = exc.errors(include_url=False)
+    cleaned = [(_clean_loc(e["loc"]), e) for e in errors]
+    # A union (``policy`` is a name or a table) reports one error per branch; the branch that
+    # merely had the wrong type is noise when another branch says what is really wrong.
+    real = [(loc, e) for loc, e in cleaned if not _is_branch_mismatch(e)]
+    loc, err = (real or cleaned)[0]
+    # An inline [policies.NAME] is validated where it is defined and again where a business
+    # uses it; point at the definition, which is the line the user has to edit.
+    same = [(l, e) for l, e in real if l[:1] == ("policies",) and e["msg"] == err["msg"]]
+    if same and loc[:1] == ("businesses",):
+        loc, err = same[0]
+    field = ".".join(str(p) for p in loc)
+    msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     value = err.get("input")
-    shown = repr(value) if not isinstance(value, dict) else "a table"
+    if err["type"] == "extra_forbidden":
+        return ScenarioError(f"{field} = {_toml_value(value)}: unknown key; {_known_keys(loc)}",
+                             source=source, field=field)
+    if err["type"] == "missing":
+        return ScenarioError(f"{field}: required but missing", source=source, field=field)
+    if not real and len(loc) >= 1 and loc[-1] == "policy":
+        return ScenarioError(f"{field} = {_toml_value(value)}: must be a policy name (known: "
+                             f"{', '.join(policy_names())}) or a table of policy fields",
+                             source=source, field=field)
+    if err["type"] in ("value_error", "assertion_error"):
+        # Cross-field checks (shares that must sum to 1, a capacity mix over 1) already name the
+        # fields and the value in their message; "population = a table" would add nothing.
+        if not field:
+            return ScenarioError(msg, source=source)
+        line = msg if msg.startswith(field) else f"{field}: {msg}"
+        return ScenarioError(line, source=source, field=field)
+    problem = _PROBLEMS.get(err["type"])
+    allowed = _allowed(loc)
+    if problem and allowed:
+        return ScenarioError(f"{field} = {_toml_value(value)}: {problem}; allowed: {allowed}",
+                             source=source, field=field or None)
+    shown = _toml_value(value)
     return ScenarioError(f"{field} = {shown}: {msg}" if field else msg, source=source, field=field or None)
+
+
+# What went wrong, by pydantic error type; the allowed range comes from the field itself.
+_PROBLEMS = {
+    "greater_than_equal": "out of range", "greater_than": "out of range",
+    "less_than_equal": "out of range", "less_than": "out of range",
+    "finite_number": "not a finite number",
+    "int_parsing": "not a whole number", "int_from_float": "not a whole number", "int_type": "not a whole number",
+    "float_parsing": "not a number", "float_type": "not a number",
+    "bool_parsing": "not true or false", "bool_type": "not true or false",
+    "string_type": "not a string", "literal_error": "not one of the choices",
+    "dict_type": "not a table", "model_type": "not a table", "model_attributes_type": "not a table",
+    "list_type": "not a list",
+}
+
+
+def _is_tag(part: Any, previous: Any) -> bool:
+    """Pydantic names union branches in ``loc`` (``str``, ``function-after[..., Policy]``,
+    ``list[str]``); they are not keys the user wrote."""
+    return isinstance(part, str) and ("[" in part or (part in ("str", "Policy") and previous == "policy"))
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for part in loc:
+        if not _is_tag(part, out[-1] if out else None):
+            out.append(part)
+    return tuple(out)
+
+
+def _is_branch_mismatch(err: dict[str, Any]) -> bool:
+    loc = err["loc"]
+    return (any(_is_tag(p, loc[i - 1] if i else None) for i, p in enumerate(loc))
+            and (err["type"].endswith("_type") or err["type"] == "literal_error")
+            and _is_tag(loc[-1], loc[-2] if len(loc) > 1 else None))
+
+
+def _model_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
+    """The model class holding the last part of ``loc``, and that field's FieldInfo (or None)."""
+    import typing
+
+    model: Any = Scenario
+    info = None
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return (model if isinstance(model, type) and issubclass(model, BaseModel) else None), None
+        info = model.model_fields[part]
+        if not parts:
+            return model, info
+        ann = info.annotation
+        if typing.get_origin(ann) is dict:  # venues.NAME, businesses.NAME, policies.NAME
+            ann = typing.get_args(ann)[1]
+            parts.pop(0)
+            if not parts:
+                return None, None
+        if ann is not None and typing.get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType")):
+            ann = next((a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)), ann)
+        model = ann
+    return None, info
+
+
+def _allowed(loc: tuple[Any, ...]) -> str:
+    """What a field accepts, from its type and bounds (as in the parameter table): '0 to 1 (days)'."""
+    import typing
+
+    _, info = _model_at(loc)
+    if info is None:
+        return ""
+    ann = info.annotation
+    unit = (info.json_schema_extra or {}).get("unit") if isinstance(info.json_schema_extra, dict) else None
+    unit_note = f" ({unit})" if unit and unit != "-" else ""
+    if ann is bool:
+        return "true or false"
+    if typing.get_origin(ann) is Literal:
+        return "one of " + ", ".join(f'"{a}"' for a in typing.get_args(ann))
+    if ann in (int, float):
+        lo = hi = None
+        lo_open = False
+        for m in info.metadata:
+            if getattr(m, "ge", None) is not None:
+                lo = m.ge
+            if getattr(m, "gt", None) is not None:
+                lo, lo_open = m.gt, True
+            if getattr(m, "le", None) is not None:
+                hi = m.le
+        kind = "a whole number" if ann is int else "a number"
+        if lo is None or hi is None:
+            return kind + unit_note
+        low = f"above {_num(lo)}" if lo_open else f"from {_num(lo)}"
+        return f"{kind} {low} to {_num(hi)}{unit_note}"
+    if ann is str:
+        return 'text in quotes ("...")'
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return f"a table of {', '.join(ann.model_fields)}"
+    if typing.get_origin(ann) is dict:
+        return "a table of named tables"
+    return ""
+
+
+def _known_keys(loc: tuple[Any, ...]) -> str:
+    model, _ = _model_at(loc)
+    if model is None:
+        return "not a field here"
+    import difflib
+
+    names = [n for n in model.model_fields]
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}allowed: {', '.join(names)}"
+
+
+def _toml_value(value: Any) -> str:
+    """A value as it is written in a TOML file (``nan``, ``true``, ``"text"``), for error lines."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
 
 
 def _validate(data: dict[str, Any], source: str) -> Scenario:

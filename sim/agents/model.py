@@ -22,6 +22,7 @@ from .people import EngagedCustomer, Post, SilentObserver
 
 BUSINESS_COLUMNS = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
                     "share_of_wallet", "reach", "profit", *METRICS)
+HEADLINE = ("trust_engaged", "trust_observers", "level1", "level2", "level3", "customers", "profit")
 
 
 def resolve(scenario: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -78,7 +79,10 @@ class TrustModel(mesa.Model):
         self.posts_today: list[Post] = []
         self.daily = [b.today for b in self.businesses]
 
-        self.datacollector = mesa.DataCollector(agenttype_reporters={
+        # Business rows feed Results; a few flat model columns serve mesa.batch_run and SolaraViz.
+        flat = {f"{col}_{b.name}": (lambda m, j=j, col=col: getattr(m.businesses[j], col))
+                for j, b in enumerate(self.businesses) for col in HEADLINE}
+        self.datacollector = mesa.DataCollector(model_reporters=flat, agenttype_reporters={
             Business: {c: c for c in ("name", "policy", *BUSINESS_COLUMNS)}})
         self._account()
         self.datacollector.collect(self)
