@@ -161,11 +161,12 @@ def forget_chance(turnover, capture, m):
 
 
 def mention_chances(trust, aggrieved, m):
-    """(p_positive, p_negative) that a poster mentions the business (mechanism 6). Trusting
-    people speak well; distrusting or aggrieved people speak ill."""
-    thr = m.wom_threshold
-    pos = m.wom_positive * np.clip((trust - thr) / max(1.0 - thr, 1e-9), 0.0, 1.0)
-    neg = m.wom_negative * np.maximum(np.clip((thr - trust) / max(thr, 1e-9), 0.0, 1.0), aggrieved)
+    """(p_positive, p_negative) that a poster mentions the business (mechanism 6). People who
+    trust it speak well; people who distrust it, or carry a grievance from an accident, speak ill.
+    Between the two thresholds people have nothing to say."""
+    hi, lo = m.wom_threshold, m.wom_distrust
+    pos = m.wom_positive * np.clip((trust - hi) / max(1.0 - hi, 1e-9), 0.0, 1.0)
+    neg = m.wom_negative * np.maximum(np.clip((lo - trust) / max(lo, 1e-9), 0.0, 1.0), aggrieved)
     return pos, neg
 
 

@@ -10,8 +10,11 @@ the engines trust what they receive.
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import tomllib
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,7 +42,7 @@ def param(default: Any, *, unit: str, source: str, doc: str, **bounds: Any) -> A
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True, strict=True)
 
 
 class Population(_Strict):
@@ -199,8 +202,10 @@ class Mechanisms(_Strict):
                                 doc="Chance a fully trusting poster mentions the business favourably.")
     wom_negative: float = param(0.3, ge=0, le=1, unit="per post", source="East, Hammond & Wright 2007",
                                 doc="Chance a fully distrusting or aggrieved poster mentions the business unfavourably.")
-    wom_threshold: float = param(0.5, ge=0, le=1, unit="trust", source="assumption",
-                                 doc="Trust above which people speak well, below which they may speak ill.")
+    wom_threshold: float = param(0.4, ge=0, le=1, unit="trust", source="assumption",
+                                 doc="Trust above which people speak well of a business.")
+    wom_distrust: float = param(0.15, ge=0, le=1, unit="trust", source="assumption",
+                                doc="Trust below which people speak ill of a business even without a grievance.")
     disclose_outcome: float = param(0.3, ge=0, le=1, unit="per post", source="000 (holes, not drills)",
                                     doc="Chance a post states the desired outcome.")
     disclose_meaning: float = param(0.04, ge=0, le=1, unit="per post", source="000",
@@ -239,9 +244,9 @@ class Mechanisms(_Strict):
                               doc="Daily chance a business makes a shiny offer to rivals' customers.")
     offer_pull: float = param(0.05, ge=0, le=1, unit="per customer", source="001",
                               doc="Chance a customer with no trust or intimacy takes a rival's shiny offer.")
-    coupon_uptake: float = param(0.2, ge=0, le=1, unit="per coupon seen", source="003 (coupons first reason)",
+    coupon_uptake: float = param(0.03, ge=0, le=1, unit="per coupon seen", source="003 (coupons first reason)",
                                  doc="Chance a person who saw a coupon uses it next day.")
-    promo_uptake: float = param(0.02, ge=0, le=1, unit="per promo seen", source="assumption",
+    promo_uptake: float = param(0.005, ge=0, le=1, unit="per promo seen", source="assumption",
                                 doc="Chance a person who saw a promotional post buys next day.")
     choice_trust: float = param(5.0, ge=0, le=100, unit="logit weight", source="assumption",
                                 doc="Weight of trust when a prospect picks a business.")
@@ -401,18 +406,19 @@ def _format_validation(exc: ValidationError, source: str) -> ScenarioError:
     loc, err = (real or cleaned)[0]
     # An inline [policies.NAME] is validated where it is defined and again where a business
     # uses it; point at the definition, which is the line the user has to edit.
-    same = [(l, e) for l, e in real if l[:1] == ("policies",) and e["msg"] == err["msg"]]
+    same = [(where, e) for where, e in real if where[:1] == ("policies",) and e["msg"] == err["msg"]]
     if same and loc[:1] == ("businesses",):
         loc, err = same[0]
     field = ".".join(str(p) for p in loc)
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     value = err.get("input")
     if err["type"] == "extra_forbidden":
-        return ScenarioError(f"{field} = {_toml_value(value)}: unknown key; {_known_keys(loc)}",
+        return ScenarioError(f"{field}: unknown key (given {_toml_value(value)}); {_known_keys(loc)}",
                              source=source, field=field)
     if err["type"] == "missing":
         return ScenarioError(f"{field}: required but missing", source=source, field=field)
-    if not real and len(loc) >= 1 and loc[-1] == "policy":
+    if loc and loc[-1] == "policy" and err["type"] in ("model_type", "model_attributes_type", "dict_type",
+                                                       "string_type"):
         return ScenarioError(f"{field} = {_toml_value(value)}: must be a policy name (known: "
                              f"{', '.join(policy_names())}) or a table of policy fields",
                              source=source, field=field)
@@ -423,7 +429,7 @@ def _format_validation(exc: ValidationError, source: str) -> ScenarioError:
             return ScenarioError(msg, source=source)
         line = msg if msg.startswith(field) else f"{field}: {msg}"
         return ScenarioError(line, source=source, field=field)
-    problem = _PROBLEMS.get(err["type"])
+    problem = _PROBLEMS.get(err["type"]) if real else "wrong type"  # no union branch fitted
     allowed = _allowed(loc)
     if problem and allowed:
         return ScenarioError(f"{field} = {_toml_value(value)}: {problem}; allowed: {allowed}",
@@ -469,8 +475,6 @@ def _is_branch_mismatch(err: dict[str, Any]) -> bool:
 
 def _model_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
     """The model class holding the last part of ``loc``, and that field's FieldInfo (or None)."""
-    import typing
-
     model: Any = Scenario
     info = None
     parts = list(loc)
@@ -487,7 +491,7 @@ def _model_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
             parts.pop(0)
             if not parts:
                 return None, None
-        if ann is not None and typing.get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType")):
+        if typing.get_origin(ann) in (typing.Union, types.UnionType):  # a name or a table: follow the table
             ann = next((a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)), ann)
         model = ann
     return None, info
@@ -495,12 +499,20 @@ def _model_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
 
 def _allowed(loc: tuple[Any, ...]) -> str:
     """What a field accepts, from its type and bounds (as in the parameter table): '0 to 1 (days)'."""
-    import typing
-
     _, info = _model_at(loc)
     if info is None:
         return ""
     ann = info.annotation
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):  # e.g. venues: a list or "all"
+        kinds = []
+        for member in typing.get_args(ann):
+            if typing.get_origin(member) is Literal:
+                kinds += [f'"{a}"' for a in typing.get_args(member)]
+            elif typing.get_origin(member) is list:
+                kinds.append("a list of names")
+            elif member is str:
+                kinds.append("a name")
+        return " or ".join(kinds)
     unit = (info.json_schema_extra or {}).get("unit") if isinstance(info.json_schema_extra, dict) else None
     unit_note = f" ({unit})" if unit and unit != "-" else ""
     if ann is bool:
@@ -535,8 +547,6 @@ def _known_keys(loc: tuple[Any, ...]) -> str:
     model, _ = _model_at(loc)
     if model is None:
         return "not a field here"
-    import difflib
-
     names = [n for n in model.model_fields]
     close = difflib.get_close_matches(str(loc[-1]), names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""

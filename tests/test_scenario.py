@@ -74,6 +74,9 @@ def test_overrides_reach_into_named_policies_and_return_a_validated_copy():
     ('[businesses.focal]\npolicy = "nosuch"', "businesses.focal.policy", "nosuch"),
     ('[businesses.focal.policy]\nbase = "experiential"\ncaring = 0.9\ncoupons = 0.5', "caring + promotional + coupons", "1.4"),
     ('focal = "ghost"', "focal", "ghost"),
+    ("steps = true", "steps", "true"),
+    ('[population]\nengaged = "5"', "population.engaged", '"5"'),
+    ('[businesses.focal.policy]\nbase = "experiential"\npersonified = "yes"', "personified", '"yes"'),
 ])
 def test_bad_values_are_refused_with_field_and_value(tmp_path, text, field, value):
     path = write(tmp_path, 'base = "default"\n' + text)
