@@ -1,0 +1,82 @@
+# Set-up and everyday commands. On a fresh machine: `make demo`, then `make test`.
+#
+# The virtual environment is built once with a Python >= 3.12 found on the machine (mesa 3.5
+# and the dashboard stack need it; on 3.11 only an older, incompatible mesa installs).
+# Installs are recorded in stamp files that depend on pyproject.toml, so a second `make`
+# installs nothing unless the dependencies changed.
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+STAMP_DEV := $(VENV)/.installed-dev
+# `make demo PYTHON=/path/to/python3.12` skips the search below.
+PYTHON  ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench install install-dev clean distclean
+
+help:
+	@echo "make demo       create $(VENV) (Python >= 3.12), install trustsim, run the default scenario"
+	@echo "make test       install the dev extras and run the whole test suite"
+	@echo "make bench      run the benchmarks (tests/benchmarks) with timing"
+	@echo "make clean      remove caches, build files and install stamps (keeps $(VENV) and results/)"
+	@echo "make distclean  clean, and remove $(VENV) too"
+
+demo: install
+	$(VENV)/bin/trustsim run default
+
+test: install-dev
+	$(PY) -m pytest
+
+# --benchmark-skip in pyproject's addopts keeps benchmarks out of `make test`; the later
+# --benchmark-enable/--benchmark-only win here because command-line options come after addopts.
+bench: install-dev
+	$(PY) -m pytest tests/benchmarks --benchmark-enable --benchmark-only
+
+install: $(STAMP)
+install-dev: $(STAMP_DEV)
+
+# Candidates in order of preference. A pyenv shim such as `python3.12` may exist and still fail
+# ("command not found" unless PYENV_VERSION is set), so each candidate is run, not just looked up;
+# pyenv's own installs are tried by their real paths, newest patch release first.
+$(PY):
+	@py="$(PYTHON)"; \
+	if [ -z "$$py" ]; then \
+	  root=$$(pyenv root 2>/dev/null || true); \
+	  for c in python3.13 python3.12 \
+	           $$(ls -d "$$root"/versions/3.13.*/bin/python3 2>/dev/null | sort -rV) \
+	           $$(ls -d "$$root"/versions/3.12.*/bin/python3 2>/dev/null | sort -rV) \
+	           python3; do \
+	    if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then py="$$c"; break; fi; \
+	  done; \
+	fi; \
+	if [ -n "$(PYTHON)" ] && ! "$$py" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	  echo "error: PYTHON=$(PYTHON) is not a working Python >= 3.12 ($$("$$py" --version 2>&1))" >&2; exit 1; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "error: trustsim needs Python >= 3.12 and none was found (tried python3.13, python3.12," >&2; \
+	  echo "  pyenv's 3.13.*/3.12.* installs and python3 = $$(python3 --version 2>&1))." >&2; \
+	  echo "  Install Python 3.12 or 3.13 (e.g. 'pyenv install 3.12', 'apt-get install python3.12-venv'," >&2; \
+	  echo "  or from python.org), or name one: make demo PYTHON=/path/to/python3.12" >&2; \
+	  exit 1; \
+	fi; \
+	echo "creating $(VENV) with $$py ($$("$$py" --version 2>&1))"; \
+	"$$py" -m venv "$(VENV)" || { rm -rf "$(VENV)"; echo "error: '$$py -m venv' failed (on Debian/Ubuntu install python3.X-venv)" >&2; exit 1; }
+
+# A venv made by hand with an older Python would install an incompatible mesa: say so plainly.
+$(STAMP): pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	  echo "error: $(VENV) uses $$($(PY) --version 2>&1); trustsim needs >= 3.12. Run 'make distclean' and retry." >&2; exit 1; }
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(STAMP_DEV): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .hypothesis .benchmarks $(STAMP) $(STAMP_DEV)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,288 @@
+"""The ``trustsim`` command: run a scenario or validate scenario files.
+
+Exit codes: 0 success; 2 the input was refused (bad scenario file, option or --set) with one
+line on stderr naming the file, the field, the value and what is allowed; 1 an unexpected
+internal error (a bug: the traceback is printed). Everything that can be checked is checked
+before a run starts, so a long run never dies at the end over a typo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tomllib
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+# Heavy imports (pandas, mesa, rich) happen inside the commands, so `trustsim --help` and
+# argument errors answer at once.
+
+ENGINES = ("agents", "vector")
+
+
+class UsageError(Exception):
+    """Input refused: ``str()`` is the whole one-line message; exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints its usage block plus the error (several lines); the contract here is
+    exactly one line on stderr, so print only the error and point to --help."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number >= 0)") from None
+    if value < 0:  # numpy's SeedSequence refuses negative entropy
+        raise argparse.ArgumentTypeError(f"{value} is not allowed (a whole number >= 0)")
+    return value
+
+
+def _steps(text: str) -> int:
+    try:
+        return int(text)  # the range is the scenario's own (steps), checked with the scenario
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of days >= 1)") from None
+
+
+def _override(text: str) -> tuple[str, Any, str]:
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed (expected KEY=VALUE with a dotted key, e.g. population.engaged=5000)")
+    return key, _parse_value(raw.strip()), text
+
+
+def _parse_value(raw: str) -> Any:
+    """A TOML value when it is one (5000, 0.3, true, nan, "x", [1, 2]); otherwise the text itself,
+    so that ``policy=coupon`` needs no quotes."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="trustsim", description="An agent-based simulator of trust in digital public.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario and save its results",
+                         description="Run a scenario, print the per-business summary and save the results.")
+    run.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
+    run.add_argument("--engine", choices=ENGINES, default="agents", help="agents (Mesa, default) or vector (numpy)")
+    run.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
+    run.add_argument("--steps", type=_steps, default=None, help="days to simulate (default: the scenario's steps)")
+    run.add_argument("--set", dest="overrides", type=_override, action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario field, e.g. --set businesses.focal.policy=coupon "
+                          "--set population.engaged=5000 (repeatable; values are TOML)")
+    run.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="where to write results (default: results/<scenario>-seed<N>)")
+
+    val = sub.add_parser("validate", help="check scenario files without running them",
+                         description="Check scenario files: schema, ranges, policies, and that the "
+                                     "population fits in memory on the chosen engine.")
+    val.add_argument("files", nargs="+", metavar="FILE", help="scenario names or .toml paths")
+    val.add_argument("--engine", choices=ENGINES, default="agents",
+                     help="engine whose memory needs are checked (default agents)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "validate":
+            return _validate(args)
+        return _run(args)
+    except UsageError as exc:
+        _fail(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _fail("trustsim: interrupted")
+        return 130
+    except Exception as exc:  # a bug, not bad input: keep the traceback for the report
+        from .scenario import ScenarioError
+
+        if isinstance(exc, ScenarioError):  # refused input that slipped past a specific handler
+            _fail(f"trustsim: error: {exc}")
+            return 2
+        traceback.print_exc()
+        _fail(f"trustsim: internal error ({exc.__class__.__name__}); this is a bug, please report it "
+              "with the traceback above")
+        return 1
+
+
+def _fail(line: str) -> None:
+    # One physical line even if a message ever carries a newline (e.g. from a TOML parser).
+    print(" ".join(line.split("\n")), file=sys.stderr)
+
+
+def _load(name_or_path: str, engine: str, overrides: list[tuple[str, Any, str]] = (), steps: int | None = None):
+    """Load, apply overrides, check the engine exists and the population fits: everything that
+    can refuse the input, before anything runs. Raises UsageError with the one-line message."""
+    from .scenario import ScenarioError, _locate, load_scenario
+
+    path = str(_locate(name_or_path))
+    try:
+        sc = load_scenario(name_or_path)
+        changes = {key: value for key, value, _ in overrides}
+        if steps is not None:
+            changes["steps"] = steps  # into the scenario, so the saved scenario.toml re-runs the same
+        if changes:
+            sc = _apply(sc, changes, overrides, path)
+    except ScenarioError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    _check_engine(engine)
+    _check_fits(sc, engine, path)
+    return sc, path
+
+
+def _check_fits(sc, engine: str, path: str) -> None:
+    from .runner import available_memory, check_fits
+    from .scenario import ScenarioError
+    from .world import BYTES_PER_PERSON
+
+    try:
+        check_fits(sc, engine)
+    except ScenarioError as exc:
+        # check_fits names the scenario by its name; the contract is to name the file, and to
+        # say what is allowed: the largest head count that would fit (same formula as check_fits).
+        message = str(exc).removeprefix(f"{exc.source}: ") if exc.source else str(exc)
+        pop = sc.population
+        per_engaged = (1 + pop.observer_ratio) * BYTES_PER_PERSON[engine] * max(1, len(sc.businesses))
+        most = int(0.8 * available_memory() / per_engaged)
+        raise UsageError(f"trustsim: error: {path}: {message}; allowed: population.engaged up to about "
+                         f"{most:,} here") from None
+
+
+def _apply(sc, changes: dict[str, Any], overrides, path: str):
+    from .scenario import ScenarioError
+
+    source = f"{path} (with --set)"
+    try:
+        return sc.with_overrides(changes, source=source)
+    except ScenarioError as exc:
+        raw = {key: text for key, _, text in overrides}
+        if exc.field in raw and str(exc).endswith("unknown key"):
+            # name the offending --set and what keys exist at that level
+            raise ScenarioError(f"--set {raw[exc.field]}: {exc.field}: unknown key; "
+                                f"{_keys_here(sc, exc.field)}", source=path, field=exc.field) from None
+        raise
+
+
+def _keys_here(sc, key: str) -> str:
+    """The keys that do exist where ``key`` points, for the unknown-key message."""
+    node: Any = sc.model_dump(mode="python")
+    parts = key.split(".")
+    for part in parts[:-1]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return f"{part!r} is not a table here (allowed: {', '.join(node) if isinstance(node, dict) else '-'})"
+    return f"allowed: {', '.join(node)}" if isinstance(node, dict) else f"{'.'.join(parts[:-1])} is a value, not a table"
+
+
+def _check_engine(engine: str) -> None:
+    if engine == "vector":
+        try:
+            from .vector import run_vector  # noqa: F401  (availability check only)
+        except ImportError as exc:
+            raise UsageError(f"trustsim: error: --engine vector: the vector engine is not available in this "
+                             f"checkout ({exc}); use --engine agents") from None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    failed = False
+    for name in args.files:
+        try:
+            sc, _ = _load(name, args.engine)
+        except UsageError as exc:
+            _fail(str(exc))
+            failed = True
+            continue
+        pop = sc.population
+        print(f"{name}: ok ({len(sc.businesses)} businesses, {len(sc.venues)} venues, "
+              f"{pop.people:,} people, {sc.steps} steps)")
+    return 2 if failed else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    sc, _ = _load(args.scenario, args.engine, args.overrides, args.steps)
+    out = args.out or Path("results") / f"{sc.name}-seed{args.seed}"
+    try:  # refuse an unwritable output folder now, not after the run
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"trustsim: error: --out {out}: cannot create the folder ({exc.strerror or exc})") from None
+
+    from .runner import run
+
+    results = run(sc, engine=args.engine, seed=args.seed, progress=True)
+    _print_summary(results)
+    saved = results.save(out)
+    print(f"results written to {saved}/ (timeseries, agents, summary as Parquet and CSV; scenario.toml; run.json)")
+    return 0
+
+
+# ---- the summary table ----------------------------------------------------------------------
+
+# How each summary row is shown; rows not listed fall back to a generic number format.
+_LABELS = {
+    "policy": "policy",
+    "trust_engaged": "trust, engaged (final)", "trust_observers": "trust, observers (final)",
+    "trust_all": "trust, everyone (final)",
+    "level1": "intimacy L1 (final)", "level2": "intimacy L2 (final)", "level3": "intimacy L3 (final)",
+    "customers": "customers (final)", "share_of_wallet": "share of wallet (final)", "reach": "reach (final)",
+    "posts": "posts", "replies": "replies", "accidents": "accidents", "accidents_handled": "accidents handled",
+    "accidents_ignored": "accidents ignored", "mentions_positive": "positive mentions",
+    "mentions_negative": "negative mentions", "purchases": "purchases", "coupons_redeemed": "coupons redeemed",
+    "defections": "defections", "revenue": "revenue", "engagement_cost": "engagement cost",
+    "profit": "profit", "roi": "profit / engagement cost",
+}
+_TRUST = {"trust_engaged", "trust_observers", "trust_all"}
+_PERCENT = {"share_of_wallet"}
+_MONEY = {"revenue", "engagement_cost", "profit"}
+
+
+def format_cell(row: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"  # e.g. roi when nothing was spent on engagement
+    if row in _TRUST:
+        return f"{value:.3f}"
+    if row in _PERCENT:
+        return f"{value:.1%}"
+    if row in _MONEY:
+        return f"{value:,.0f}"
+    if row == "roi":
+        return f"{value:,.1f}"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.3g}"
+
+
+def _print_summary(results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = results.summary()
+    steps = results.meta.get("steps", results.scenario.steps)
+    table = Table(title=f"{results.scenario.name}: {results.engine} engine, seed {results.seed}, {steps} days")
+    table.add_column("", style="bold")
+    for business in summary.index:
+        focal = business == results.scenario.focal and business != "focal"
+        label = f"{business} (focal)" if focal else str(business)
+        table.add_column(label, justify="right")
+    for row in summary.columns:
+        table.add_row(_LABELS.get(row, row), *(format_cell(row, summary.at[b, row]) for b in summary.index))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
