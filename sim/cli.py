@@ -1,4 +1,4 @@
-"""The ``trustsim`` command: run a scenario or validate scenario files.
+"""The ``trustsim`` command: run a scenario, compare policies, or validate scenario files.
 
 Exit codes: 0 success; 2 the input was refused (bad scenario file, option or --set) with one
 line on stderr naming the file, the field, the value and what is allowed; 1 an unexpected
@@ -51,6 +51,23 @@ def _steps(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of days >= 1)") from None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number >= 1)")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (comma-separated policy names)")
+    return names
+
+
 def _override(text: str) -> tuple[str, Any, str]:
     key, sep, raw = text.partition("=")
     key = key.strip()
@@ -85,6 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="where to write results (default: results/<scenario>-seed<N>)")
 
+    cmp = sub.add_parser("compare", help="compare engagement policies over replicates",
+                         description="Run the focal business under each policy, on common random numbers, "
+                                     "and print means with 95%% intervals, paired differences and who wins on what.")
+    cmp.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
+    cmp.add_argument("--policies", type=_names, default=None, metavar="A,B,...",
+                     help="policies to compare (default: the business's own and every library policy)")
+    cmp.add_argument("--replicates", type=_positive, default=20, help="replicates per policy (default 20)")
+    cmp.add_argument("--engine", choices=ENGINES, default="vector", help="vector (numpy, default) or agents (Mesa)")
+    cmp.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
+    cmp.add_argument("--steps", type=_steps, default=None, help="days to simulate (default: the scenario's steps)")
+    cmp.add_argument("--business", default=None, help="the business whose policy varies (default: the focal one)")
+    cmp.add_argument("--baseline", default=None, help="policy the others are compared with (default: the first)")
+    cmp.add_argument("--set", dest="overrides", type=_override, action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario field (repeatable; values are TOML)")
+    cmp.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
+    cmp.add_argument("--report", type=Path, default=None, metavar="DIR",
+                     help="write an HTML report with plots and CSVs to DIR")
+
     val = sub.add_parser("validate", help="check scenario files without running them",
                          description="Check scenario files: schema, ranges, policies, and that the "
                                      "population fits in memory on the chosen engine.")
@@ -99,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "compare":
+            return _compare(args)
         return _run(args)
     except UsageError as exc:
         _fail(str(exc))
@@ -227,6 +264,70 @@ def _run(args: argparse.Namespace) -> int:
     saved = results.save(out)
     print(f"results written to {saved}/ (timeseries, agents, summary as Parquet and CSV; scenario.toml; run.json)")
     return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .scenario import ScenarioError, policy_names
+
+    sc, path = _load(args.scenario, args.engine, args.overrides, args.steps)
+    business = args.business or sc.focal
+    if business not in sc.businesses:
+        raise UsageError(f"trustsim: error: {path}: --business {business}: not a business here "
+                         f"(allowed: {', '.join(sc.businesses)})")
+    policies = args.policies or list(dict.fromkeys([sc.policy(business).name, *policy_names()]))
+    for name in policies:  # refuse an unknown policy before the first run
+        try:
+            sc.with_overrides({f"businesses.{business}.policy": name}, source=path)
+        except ScenarioError as exc:
+            raise UsageError(f"trustsim: error: --policies {name}: {exc}") from None
+    if args.baseline is not None and args.baseline not in policies:
+        raise UsageError(f"trustsim: error: --baseline {args.baseline}: not among the compared policies "
+                         f"(allowed: {', '.join(policies)})")
+    if args.report is not None:
+        try:
+            args.report.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"trustsim: error: --report {args.report}: cannot create the folder "
+                             f"({exc.strerror or exc})") from None
+
+    from .compare import compare
+
+    comparison = compare(sc, policies, replicates=args.replicates, seed=args.seed, engine=args.engine,
+                         business=business, baseline=args.baseline, workers=args.workers, progress=True)
+    _print_comparison(comparison)
+    if args.report is not None:
+        from .report import write_report
+
+        page = write_report(comparison, args.report)
+        print(f"report written to {page}")
+    return 0
+
+
+def _print_comparison(c) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .compare import HEADLINES
+
+    t = c.table()
+    days = int(c.focal.step.max())
+    table = Table(title=f"{c.scenario.name}: {c.business} under each policy; {c.replicates} replicates x {days} days, "
+                        f"{c.engine} engine; mean ± half-width of the 95% interval")
+    table.add_column("", style="bold")
+    for arm in t.index:
+        table.add_column(str(arm), justify="right")
+    for col in HEADLINES:
+        cells = []
+        for arm in t.index:
+            mean, lo, hi = (t.at[arm, (col, k)] for k in ("mean", "lo", "hi"))
+            half = (hi - lo) / 2 if math.isfinite(hi - lo) else float("nan")
+            cells.append(format_cell(col, mean) + ("" if not math.isfinite(half) or half == 0
+                                                   else f" ±{format_cell(col, half)}"))
+        table.add_row(_LABELS.get(col, col).removesuffix(" (final)"), *cells)
+    console = Console()
+    console.print(table)
+    for line in c.verdicts()["says"]:
+        console.print(f"- {line}")
 
 
 # ---- the summary table ----------------------------------------------------------------------

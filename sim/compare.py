@@ -1,0 +1,221 @@
+"""Policy comparison: every policy x replicate, common random numbers, intervals, paired differences.
+
+Replicate k of every policy runs on the same seed (``SeedSequence(seed).spawn(replicates)[k]``),
+and each decision draws from its own stream, so the difference between two policies in one
+replicate is the policy's doing, not the dice's. Differences are therefore paired.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm.auto import tqdm
+
+from .runner import run
+from .scenario import Scenario, ScenarioError, load_scenario, policy_names
+
+# Outcomes compared: (column, how it is read off the focal business's run, higher is better?)
+OUTCOMES = {
+    "trust_engaged": ("final", True),
+    "trust_observers": ("final", True),
+    "trust_all": ("final", True),
+    "level1": ("final", True),
+    "level2": ("final", True),
+    "level3": ("final", True),
+    "customers": ("final", True),
+    "share_of_wallet": ("final", True),
+    "reach": ("final", True),
+    "posts": ("total", True),
+    "replies": ("total", True),
+    "purchases": ("total", True),
+    "accidents_handled": ("total", True),
+    "accidents_ignored": ("total", False),
+    "mentions_positive": ("total", True),
+    "mentions_negative": ("total", False),
+    "defections": ("total", False),
+    "revenue": ("total", True),
+    "engagement_cost": ("total", False),
+    "profit": ("total", True),
+    "roi": ("derived", True),
+}
+HEADLINES = ("trust_all", "level2", "customers", "share_of_wallet", "profit", "roi", "reach")
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence(seed).spawn(replicates)
+
+
+def _one(args: tuple[Scenario, str, int, np.random.SeedSequence, str, int | None]) -> pd.DataFrame:
+    scenario, policy, k, seq, engine, steps = args
+    res = run(scenario, engine=engine, seed=seq, steps=steps, progress=False)
+    ts = res.timeseries
+    ts.insert(0, "replicate", k)
+    ts.insert(0, "arm", policy)
+    return ts
+
+
+@dataclass
+class Comparison:
+    """Every (policy, replicate) run's timeseries, and the statistics a strategist reads."""
+
+    timeseries: pd.DataFrame  # arm, replicate, step, business, ... (all businesses)
+    scenario: Scenario
+    policies: list[str]
+    business: str
+    baseline: str
+    replicates: int
+    seed: int
+    engine: str
+
+    @property
+    def focal(self) -> pd.DataFrame:
+        return self.timeseries[self.timeseries.business == self.business]
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per (policy, replicate): the focal business's final state and run totals."""
+        ts = self.focal
+        last = ts[ts.step == ts.step.max()].set_index(["arm", "replicate"])
+        totals = ts[ts.step > 0].groupby(["arm", "replicate"], observed=True).sum(numeric_only=True)
+        out = pd.DataFrame(index=last.index)
+        for col, (how, _) in OUTCOMES.items():
+            if how == "final":
+                out[col] = last[col]
+            elif how == "total":
+                out[col] = totals[col]
+        out["roi"] = out["profit"] / out["engagement_cost"].replace(0, np.nan)
+        return out.reset_index()
+
+    def table(self, level: float = 0.95) -> pd.DataFrame:
+        """Mean and t-interval of each outcome, per policy (rows: policy, columns: outcome x stat)."""
+        rows = {}
+        for arm, grp in self.outcomes().groupby("arm", sort=False):
+            rows[arm] = {}
+            for col in OUTCOMES:
+                mean, lo, hi = _interval(grp[col].to_numpy(float), level)
+                rows[arm].update({(col, "mean"): mean, (col, "lo"): lo, (col, "hi"): hi})
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.columns = pd.MultiIndex.from_tuples(table.columns)
+        return table.loc[self.policies]
+
+    def differences(self, level: float = 0.95) -> pd.DataFrame:
+        """Paired differences against the baseline policy (same seeds), with t-intervals."""
+        out = self.outcomes().set_index(["arm", "replicate"])
+        base = out.loc[self.baseline]
+        rows = []
+        for arm in self.policies:
+            if arm == self.baseline:
+                continue
+            diff = out.loc[arm] - base
+            for col in OUTCOMES:
+                mean, lo, hi = _interval(diff[col].to_numpy(float), level)
+                rows.append({"policy": arm, "outcome": col, "difference": mean, "lo": lo, "hi": hi,
+                             "clear": bool(np.isfinite(lo) and (lo > 0 or hi < 0))})
+        return pd.DataFrame(rows)
+
+    def verdicts(self) -> pd.DataFrame:
+        """Who wins on what, in words: for each headline outcome, the best policy and whether
+        it is clearly ahead of the runner-up (their paired interval excludes zero)."""
+        out = self.outcomes().set_index(["arm", "replicate"])
+        means = out.groupby(level="arm", sort=False).mean()
+        rows = []
+        for col in HEADLINES:
+            better_high = OUTCOMES[col][1]
+            order = means[col].dropna().sort_values(ascending=not better_high).index.tolist()
+            if not order:
+                continue
+            best, second = order[0], order[1] if len(order) > 1 else order[0]
+            _, lo, hi = _interval((out.loc[best][col] - out.loc[second][col]).to_numpy(float), 0.95)
+            clear = bool(np.isfinite(lo) and (lo > 0 or hi < 0))
+            word = "clearly" if clear else "not clearly"
+            rows.append({"outcome": col, "best": best, "runner_up": second,
+                         "best_value": means.loc[best, col], "runner_up_value": means.loc[second, col],
+                         "clear": clear,
+                         "says": f"{best} leads on {col.replace('_', ' ')} ({_fmt(means.loc[best, col])} vs "
+                                 f"{_fmt(means.loc[second, col])} for {second}), {word} ahead"})
+        return pd.DataFrame(rows)
+
+    def save(self, directory: str | Path) -> Path:
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.timeseries.to_parquet(out / "timeseries.parquet", index=False)
+        self.outcomes().to_csv(out / "outcomes.csv", index=False)
+        self.table().to_csv(out / "table.csv")
+        self.differences().to_csv(out / "differences.csv", index=False)
+        self.verdicts().to_csv(out / "verdicts.csv", index=False)
+        return out
+
+
+def _interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, float("nan"), float("nan")
+    sem = float(x.std(ddof=1) / np.sqrt(x.size))
+    if sem == 0:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * sem)
+    return mean, mean - half, mean + half
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def compare(scenario: Scenario | str | Path, policies: list[str] | None = None, *, replicates: int = 20,
+            seed: int = 0, engine: str = "agents", business: str | None = None, baseline: str | None = None,
+            steps: int | None = None, workers: int | None = None, progress: bool | None = None) -> Comparison:
+    """Run the focal business (or ``business``) under each policy, ``replicates`` times each on common
+    seeds, everything else held fixed. ``policies`` name library or scenario policies; the default is
+    the focal business's current policy against every library policy."""
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    business = business or sc.focal
+    if business not in sc.businesses:
+        raise ScenarioError(f"business = {business!r}: not in the scenario (have {', '.join(sc.businesses)})",
+                            source=sc.name)
+    policies = list(dict.fromkeys(policies or [sc.policy(business).name, *policy_names()]))
+    if not isinstance(replicates, int) or replicates < 1:
+        raise ValueError(f"replicates = {replicates!r}: must be a positive whole number")
+    baseline = baseline or policies[0]
+    if baseline not in policies:
+        raise ValueError(f"baseline = {baseline!r}: must be one of the compared policies ({', '.join(policies)})")
+    arms = {p: sc.with_overrides({f"businesses.{business}.policy": p}, source=f"{sc.name} (policy {p})")
+            for p in policies}
+    seeds = replicate_seeds(seed, replicates)
+    tasks = [(arms[p], p, k, seeds[k], engine, steps) for k in range(replicates) for p in policies]
+    workers = workers if workers is not None else min(len(tasks), os.cpu_count() or 1)
+    bar = tqdm(total=len(tasks), desc=f"compare {sc.name}", unit="run", delay=1.0,
+               disable=(progress is False) or None)
+    frames = []
+    try:
+        if workers <= 1:
+            for task in tasks:
+                frames.append(_one(task))
+                bar.update()
+        else:
+            # fork: children inherit the loaded package, and scripts need no __main__ guard
+            ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                for frame in pool.map(_one, tasks, chunksize=max(1, len(tasks) // (8 * workers))):
+                    frames.append(frame)
+                    bar.update()
+    finally:
+        bar.close()
+    ts = pd.concat(frames, ignore_index=True)
+    ts["arm"] = pd.Categorical(ts["arm"], categories=policies)
+    return Comparison(ts, sc, policies, business, baseline, replicates, seed, engine)
+
+
+def describe(comparison: Comparison) -> dict[str, Any]:
+    return {"scenario": comparison.scenario.name, "business": comparison.business, "policies": comparison.policies,
+            "baseline": comparison.baseline, "replicates": comparison.replicates, "seed": comparison.seed,
+            "engine": comparison.engine}
