@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -202,12 +203,18 @@ def compare(scenario: Scenario | str | Path, policies: list[str] | None = None, 
                 frames.append(_one(task))
                 bar.update()
         else:
-            # fork: children inherit the loaded package, and scripts need no __main__ guard
-            ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                for frame in pool.map(_one, tasks, chunksize=max(1, len(tasks) // (8 * workers))):
-                    frames.append(frame)
-                    bar.update()
+            # forkserver, not fork: a process with threads (pyarrow, BLAS) must not fork. Like any
+            # multiprocessing code, a script calling compare() needs an `if __name__ == "__main__":` guard.
+            ctx = get_context("forkserver")
+            ctx.set_forkserver_preload(["sim.runner"])
+            try:
+                with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                    for frame in pool.map(_one, tasks, chunksize=max(1, len(tasks) // (8 * workers))):
+                        frames.append(frame)
+                        bar.update()
+            except BrokenProcessPool as exc:
+                raise RuntimeError("a worker process died; if you called sim.compare from a script, put the call "
+                                   "under `if __name__ == \"__main__\":` (or pass workers=1)") from exc
     finally:
         bar.close()
     ts = pd.concat(frames, ignore_index=True)
