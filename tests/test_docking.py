@@ -1,0 +1,211 @@
+"""Docking: the Mesa engine (sim/agents) and the vector engine (sim/vector) run the same model.
+
+Tier B: at small N both engines draw the same numbers from the same per-decision streams, so
+every count agrees exactly and trust agrees up to floating-point rounding (the vector engine
+decays trust lazily: one ``rules.decay`` over k days instead of k one-day decays).
+
+Tier A: over independent replicates (seeds from ``SeedSequence(root).spawn``; the Mesa engine gets
+the first half, the vector engine the second) the outcomes have the same distribution: a Welch
+two-sample t-test must not reject at 0.1%, and the difference of means must lie within an
+equivalence margin stated per outcome below. One preset forces the vector engine's dense
+witnessing path (per-member Poisson counts, used at large N) so that path is docked too.
+
+Last, a rule perturbed in the vector engine alone must be caught by both checks.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import sim
+from sim import rules
+from sim.runner import _run_agents
+from sim.vector import engine as vector_engine
+from sim.vector import run_vector
+
+FLOAT_COLUMNS = ("trust_engaged", "trust_observers", "trust_all", "share_of_wallet", "revenue", "engagement_cost",
+                 "profit")
+KEYS = ("step", "business", "policy")
+
+
+def small(**overrides) -> sim.Scenario:
+    return sim.load_scenario("default").with_overrides(
+        {"population.engaged": 60, "population.observer_ratio": 5, **overrides})
+
+
+def run_both(sc: sim.Scenario, seed, steps: int):
+    return _run_agents(sc, seed, steps, lambda k: None), run_vector(sc, seed, steps)
+
+
+def mismatches(a: sim.Results, v: sim.Results) -> list[str]:
+    """Where two runs differ: integer columns exactly, floats beyond rounding (rtol 1e-9)."""
+    ta, tv = a.timeseries, v.timeseries
+    bad = [c for c in ta.columns if c not in tv.columns or c not in ta.columns]
+    bad += [c for c in tv.columns if c not in ta.columns]
+    for c in ta.columns:
+        if c in bad:
+            continue
+        x, y = ta[c].to_numpy(), tv[c].to_numpy()
+        if c in FLOAT_COLUMNS:
+            ok = np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True)
+        else:
+            ok = np.array_equal(x.astype(str) if c in KEYS else x, y.astype(str) if c in KEYS else y)
+        if not ok:
+            bad.append(c)
+    aa, av = a.agents, v.agents
+    for c in aa.columns:
+        x, y = aa[c].to_numpy(), av[c].to_numpy()
+        ok = np.allclose(x, y, rtol=1e-9, atol=1e-12) if c == "trust" else np.array_equal(x, y)
+        if not ok:
+            bad.append(f"agents.{c}")
+    return bad
+
+
+# ---- tier B: exact agreement at small N ---------------------------------------------------
+TIER_B = {
+    "default": {},
+    "coupon": {"businesses.focal.policy": "coupon"},
+    "playground": {"businesses.focal.policy": "peer_playground"},
+    "silent": {"businesses.focal.policy": "silent"},
+    "scripted, regulars first": {"businesses.focal.policy": "scripted_caring",
+                                 "businesses.focal.policy.priority": "regulars_first"},
+    "outcomes first, personified rival": {"businesses.focal.policy.priority": "outcomes_first",
+                                          "businesses.rival.policy": "personified"},
+    # Coupons from two businesses and frequent failures: one person often has several purchases,
+    # reports and answers in one day, which the vector engine applies in rounds.
+    "three businesses, three venues, busy": {
+        "businesses.focal.policy": "coupon", "businesses.focal.failure_rate": 0.3,
+        "businesses.rival.policy": "personified", "businesses.third.policy": "peer_playground",
+        "businesses.third.initial_share": 0.1, "venues.forum.membership": 0.3, "venues.forum.noise": 0.4,
+        "mechanisms.coupon_uptake": 0.9, "mechanisms.promo_uptake": 0.5, "mechanisms.sow_level": 0.3,
+        "population.regular": 0.5, "population.occasional": 0.4, "population.never": 0.1},
+}
+
+
+@pytest.mark.parametrize("name", list(TIER_B))
+def test_tier_b_exact(name):
+    sc = small(**TIER_B[name])
+    for seed in (0, 1, 2):
+        a, v = run_both(sc, seed, 45)
+        assert mismatches(a, v) == [], f"{name}, seed {seed}"
+        assert a.timeseries.purchases.sum() > 0 and a.timeseries.witnesses.sum() > 0
+
+
+def test_tier_b_exact_over_a_long_run_with_short_halflives():
+    """Lazy decay over many days and a rebased reference day still give the same numbers."""
+    sc = small(**{"mechanisms.trust_halflife": 0.2, "mechanisms.distrust_halflife": 0.4,
+                  "businesses.focal.failure_rate": 0.2})
+    a, v = run_both(sc, 3, 150)
+    assert mismatches(a, v) == []
+
+
+# ---- tier A: statistical agreement over replicates ----------------------------------------
+REPLICATES, STEPS = 10, 100
+TIER_A = {
+    "default": {},
+    "many accidents": {"businesses.focal.failure_rate": 0.15, "businesses.rival.failure_rate": 0.15},
+    "noisy popular venue, dense witnessing": {
+        "venues.popular.membership": 1.0, "venues.popular.noise": 1.0, "venues.popular.archive_days": 5,
+        "businesses.focal.staff_capacity": 40},
+}
+# Equivalence margins on the difference of replicate means: (absolute floor, share of the mean).
+# Trust moves by ~0.01-0.1 over a run; head counts and money by tens of percent between seeds.
+MARGINS = {
+    "trust_engaged_focal": (0.01, 0.0), "trust_observers_focal": (0.005, 0.0),
+    "trust_engaged_rival": (0.01, 0.0), "trust_observers_rival": (0.005, 0.0),
+    "level1_focal": (3.0, 0.25), "witnesses": (50.0, 0.25), "accidents_handled_focal": (3.0, 0.25),
+    "profit_focal": (500.0, 0.08),
+}
+
+
+def outcomes(res: sim.Results) -> dict[str, float]:
+    ts = res.timeseries
+    last = ts[ts.step == ts.step.max()].set_index("business")
+    total = ts[ts.step > 0].groupby("business", observed=True)[["witnesses", "accidents_handled", "profit"]].sum()
+    return {
+        "trust_engaged_focal": last.trust_engaged["focal"], "trust_observers_focal": last.trust_observers["focal"],
+        "trust_engaged_rival": last.trust_engaged["rival"], "trust_observers_rival": last.trust_observers["rival"],
+        "level1_focal": last.level1["focal"], "witnesses": total.witnesses.sum(),
+        "accidents_handled_focal": total.accidents_handled["focal"], "profit_focal": total.profit["focal"],
+    }
+
+
+def replicate(run, sc, seeds) -> dict[str, np.ndarray]:
+    rows = [outcomes(run(sc, s, STEPS, lambda k: None)) for s in seeds]
+    return {k: np.array([r[k] for r in rows], float) for k in rows[0]}
+
+
+def disagreements(a: dict[str, np.ndarray], v: dict[str, np.ndarray]) -> list[str]:
+    bad = []
+    for k, (floor, share) in MARGINS.items():
+        x, y = a[k], v[k]
+        margin = max(floor, share * abs(np.mean(np.r_[x, y])))
+        if abs(x.mean() - y.mean()) > margin:
+            bad.append(f"{k}: means {x.mean():.4g} vs {y.mean():.4g}, margin {margin:.3g}")
+        if x.std() > 0 or y.std() > 0:
+            p = stats.ttest_ind(x, y, equal_var=False).pvalue
+            if p < 1e-3:
+                bad.append(f"{k}: Welch t-test p = {p:.2g}")
+    return bad
+
+
+def tier_a_seeds(root: int):
+    seeds = np.random.SeedSequence(root).spawn(2 * REPLICATES)
+    return seeds[:REPLICATES], seeds[REPLICATES:]
+
+
+def tier_a_scenario(name: str) -> sim.Scenario:
+    return sim.load_scenario("default").with_overrides({"population.engaged": 100, **TIER_A[name]})
+
+
+@pytest.fixture(scope="module")
+def mesa_default():
+    sc = tier_a_scenario("default")
+    return sc, replicate(_run_agents, sc, tier_a_seeds(2024)[0])
+
+
+def test_tier_a_default(mesa_default):
+    sc, a = mesa_default
+    v = replicate(run_vector, sc, tier_a_seeds(2024)[1])
+    assert disagreements(a, v) == []
+
+
+def test_tier_a_many_accidents():
+    sc = tier_a_scenario("many accidents")
+    mesa_seeds, vector_seeds = tier_a_seeds(7)
+    a, v = replicate(_run_agents, sc, mesa_seeds), replicate(run_vector, sc, vector_seeds)
+    assert a["accidents_handled_focal"].mean() > 2  # ~4 per run here vs ~1.5 by default
+    assert disagreements(a, v) == []
+
+
+def test_tier_a_noisy_popular_dense_witnessing(monkeypatch):
+    sc = tier_a_scenario("noisy popular venue, dense witnessing")
+    mesa_seeds, vector_seeds = tier_a_seeds(11)
+    a = replicate(_run_agents, sc, mesa_seeds)
+    monkeypatch.setattr(vector_engine, "DENSE_SIGHTINGS", 0)
+    monkeypatch.setattr(vector_engine, "DENSE_PER_MEMBER", 0.0)
+    v = replicate(run_vector, sc, vector_seeds)
+    assert disagreements(a, v) == []
+
+
+# ---- a perturbed rule is caught ------------------------------------------------------------
+def test_perturbed_rule_in_one_engine_is_detected(monkeypatch, mesa_default):
+    """A caring reply worth 50% more, in the vector engine only (the Mesa engine keeps the real
+    rulebook): tier B finds a mismatch, tier A finds a difference in distribution."""
+    def after_reply(trust, care, m):
+        return rules.after_reply(trust, 1.5 * care, m)
+
+    perturbed = types.SimpleNamespace(**{k: getattr(rules, k) for k in dir(rules) if not k.startswith("__")})
+    perturbed.after_reply = after_reply
+    monkeypatch.setattr(vector_engine, "rules", perturbed)
+
+    a, v = run_both(small(), 0, 45)
+    assert "trust_engaged" in mismatches(a, v)
+
+    sc, mesa = mesa_default
+    found = disagreements(mesa, replicate(run_vector, sc, tier_a_seeds(2024)[1]))
+    assert any(f.startswith("trust_engaged_focal") for f in found), found
