@@ -9,5 +9,6 @@
 from .results import Results
 from .runner import run
 from .scenario import Scenario, ScenarioError, load_scenario
+from .sweep import SweepError, sweep
 
-__all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = ["Results", "Scenario", "ScenarioError", "SweepError", "load_scenario", "run", "sweep"]

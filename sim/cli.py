@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 the input was refused (bad scenario file, option or --set) with one
 line on stderr naming the file, the field, the value and what is allowed; 1 an unexpected
-internal error (a bug: the traceback is printed). Everything that can be checked is checked
+internal error (a bug: the traceback is printed); 3 a sweep ended with some runs failed (they are
+recorded in its manifest). Everything that can be checked is checked
 before a run starts, so a long run never dies at the end over a typo.
 """
 
@@ -126,6 +127,26 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("files", nargs="+", metavar="FILE", help="scenario names or .toml paths")
     val.add_argument("--engine", choices=ENGINES, default="agents",
                      help="engine whose memory needs are checked (default agents)")
+
+    swp = sub.add_parser("sweep", help="run a parameter sweep (grid, LHS, Sobol, Morris) from a spec",
+                         description="Run every design row x replicate of an experiment spec (experiments/*.toml), "
+                                     "storing one Parquet file per finished run under --out.")
+    swp.add_argument("spec", metavar="SPEC", help="an experiment spec: a .toml path or a name in experiments/")
+    swp.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="sweep folder (default: results/sweeps/<spec name>)")
+    swp.add_argument("--workers", type=_positive, default=None,
+                     help="local worker processes (default: one per core); ignored with --scheduler")
+    swp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a running Dask scheduler: tcp://host:8786, or the file from `dask scheduler "
+                          "--scheduler-file FILE`")
+    swp.add_argument("--resume", action="store_true",
+                     help="continue the sweep in --out: keep finished runs, rerun the rest")
+
+    ana = sub.add_parser("analyze", help="aggregate a sweep folder: sensitivity indices or outcome plots",
+                         description="Average replicates per design row; for Sobol/Morris designs write sensitivity "
+                                     "indices with confidence intervals (CSV and plot), for grids and LHS plots of "
+                                     "each outcome against each parameter with bands.")
+    ana.add_argument("dir", type=Path, metavar="DIR", help="a folder written by `trustsim sweep`")
     return parser
 
 
@@ -136,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "analyze":
+            return _analyze(args)
         return _run(args)
     except UsageError as exc:
         _fail(str(exc))
@@ -300,6 +325,62 @@ def _compare(args: argparse.Namespace) -> int:
 
         page = write_report(comparison, args.report)
         print(f"report written to {page}")
+    return 0
+
+
+def _spec_path(name: str) -> Path:
+    p = Path(name)
+    if p.suffix == ".toml" or p.exists() or len(p.parts) > 1:
+        return p
+    return Path(__file__).resolve().parent.parent / "experiments" / f"{name}.toml"
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepError, execute, load_spec, prepare
+
+    try:  # the whole spec (keys, values, design) is checked here, before any worker starts
+        sw = load_spec(_spec_path(args.spec))
+        out = args.out or Path("results") / "sweeps" / sw.spec.name
+        store = prepare(sw, out, args.resume)  # refuses a folder holding another sweep, or unwritable
+    except SweepError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'one per core'} local workers"
+    print(f"sweep {sw.spec.name}: {sw.spec.design}, {len(sw.design)} rows x {sw.spec.replicates} replicates = "
+          f"{sw.runs} runs on {where} -> {out}/")
+    try:
+        report = execute(sw, store, executor=args.scheduler or "local", workers=args.workers, resume=args.resume,
+                         progress=True)
+    except OSError as exc:  # e.g. no scheduler at that address
+        raise UsageError(f"trustsim: error: --scheduler {args.scheduler}: {exc}") from None
+    print(f"{report.done} of {report.total} runs finished ({report.skipped} before this call), "
+          f"{len(report.failed)} failed, in {report.seconds:.1f} s")
+    for key, message in list(report.failed.items())[:10]:
+        print(f"  failed {key}: {message}")
+    if report.failed:
+        print(f"failed runs are in {out}/.manifest.jsonl; `trustsim sweep {args.spec} --out {out} --resume` retries them")
+    return 3 if report.failed else 0  # finished, but not every run: distinct from refused input (2) and bugs (1)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .analyze import analyze
+    from .sweep import SweepError
+
+    try:
+        result = analyze(args.dir)
+    except SweepError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    if result.indices is not None:
+        pd_opts = {"float_format": lambda v: f"{v:.3f}"}
+        cols = (["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"] if result.design == "sobol"
+                else ["output", "parameter", "mu_star", "mu_star_conf", "sigma"])
+        print(f"{result.design} sensitivity indices (conf: half-width of the 95% interval):")
+        print(result.indices[cols].to_string(index=False, **pd_opts))
+    else:
+        print(f"{len(result.rows)} design rows aggregated over replicates")
+    if result.failed or result.missing_rows:
+        print(f"note: {result.failed} runs failed; {len(result.missing_rows)} rows have no finished run")
+    for f in result.files:
+        print(f"wrote {f}")
     return 0
 
 
