@@ -6,9 +6,10 @@
     res.summary()
 """
 
+from .compare import Comparison, compare
 from .results import Results
 from .runner import run
 from .scenario import Scenario, ScenarioError, load_scenario
 from .sweep import SweepError, sweep
 
-__all__ = ["Results", "Scenario", "ScenarioError", "SweepError", "load_scenario", "run", "sweep"]
+__all__ = ["Comparison", "Results", "Scenario", "ScenarioError", "SweepError", "compare", "load_scenario", "run", "sweep"]

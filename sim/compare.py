@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from tqdm.auto import tqdm
 
 from .runner import run
@@ -161,6 +160,8 @@ def _interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
     mean = float(x.mean())
     if x.size < 2:
         return mean, float("nan"), float("nan")
+    from scipy import stats  # slow to import; only needed here
+
     sem = float(x.std(ddof=1) / np.sqrt(x.size))
     if sem == 0:
         return mean, mean, mean

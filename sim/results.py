@@ -56,8 +56,12 @@ class Results:
 
 
 def agents_frame(names: list[str], cls: np.ndarray, supplier: np.ndarray, trust: np.ndarray, level: np.ndarray,
-                 accidents: np.ndarray) -> pd.DataFrame:
-    """The end-of-run table, long format: one row per person and business."""
+                 accidents: np.ndarray, contacts: np.ndarray, recoveries: np.ndarray, ignored: np.ndarray,
+                 departures: np.ndarray) -> pd.DataFrame:
+    """The end-of-run table, long format: one row per person and business. ``contacts`` counts
+    the replies and recoveries the person received from the business, ``recoveries`` and
+    ``ignored`` its public answers to and silences on their accident reports, ``departures``
+    the times they left it."""
     n, nb = trust.shape
     pos = np.repeat(np.arange(n), nb)
     which = np.tile(np.arange(nb), n)
@@ -71,4 +75,8 @@ def agents_frame(names: list[str], cls: np.ndarray, supplier: np.ndarray, trust:
         "level": level.reshape(-1).astype(np.int8),
         "is_customer": (supplier[pos] == which),
         "accidents": accidents.reshape(-1).astype(np.int32),
+        "contacts": contacts.reshape(-1).astype(np.int32),
+        "recoveries": recoveries.reshape(-1).astype(np.int32),
+        "ignored": ignored.reshape(-1).astype(np.int32),
+        "departures": departures.reshape(-1).astype(np.int32),
     })

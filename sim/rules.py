@@ -44,6 +44,17 @@ def attention(noise, m):
     return m.attention_quiet * np.exp(-m.attention_decay * noise)
 
 
+def read_chance(attention_, live_total, m):
+    """Chance that one member reads one particular live thread today. It is ``attention`` while a
+    venue is quiet; once its live threads outgrow what a member can read in a day
+    (``reading_budget``), every thread's share of that attention shrinks. Without this limit,
+    peer threads (which grow with the population) would each be read by a share of a growing
+    audience, and sightings would grow as the square of the population."""
+    demand = attention_ * live_total
+    reads = m.reading_budget * -np.expm1(-demand / m.reading_budget)
+    return np.where(live_total > 0, reads / np.maximum(live_total, 1e-300), attention_)
+
+
 def archive_keep(archive_days):
     """Share of a venue's live threads still being found the next day (mean life ``archive_days``)."""
     return archive_days / (1.0 + archive_days)
@@ -161,11 +172,11 @@ def forget_chance(turnover, capture, m):
 
 
 def mention_chances(trust, aggrieved, m):
-    """(p_positive, p_negative) that a poster mentions the business (mechanism 6). People who
-    trust it speak well; people who distrust it, or carry a grievance from an accident, speak ill.
-    Between the two thresholds people have nothing to say."""
-    hi, lo = m.wom_threshold, m.wom_distrust
-    pos = m.wom_positive * np.clip((trust - hi) / max(1.0 - hi, 1e-9), 0.0, 1.0)
+    """(p_positive, p_negative) that a poster mentions the business (mechanism 6). The more they
+    trust it above the distrust threshold, the likelier a good word; below it, or carrying a
+    grievance from an accident, a bad one."""
+    lo = m.wom_distrust
+    pos = m.wom_positive * np.clip((trust - lo) / max(1.0 - lo, 1e-9), 0.0, 1.0)
     neg = m.wom_negative * np.maximum(np.clip((lo - trust) / max(lo, 1e-9), 0.0, 1.0), aggrieved)
     return pos, neg
 
@@ -185,6 +196,16 @@ def leave_chance(trust, level, offered, m):
 def choice_weights(trust, m):
     """Unnormalised preference of a person choosing among businesses (last axis)."""
     return np.exp(m.choice_trust * trust)
+
+
+def market_weights(trust, baseline, m):
+    """Preference weights of the named businesses (last axis) followed by one more option, the
+    rest of the market: ``market_others`` unnamed businesses trusted at the baseline. A pick of
+    that last index is a purchase elsewhere, so a named business wins buyers only as far as it
+    is trusted above the crowd."""
+    w = choice_weights(np.asarray(trust, float), m)
+    outside = np.full(w.shape[:-1] + (1,), m.market_others * np.exp(m.choice_trust * baseline))
+    return np.concatenate([w, outside], axis=-1)
 
 
 def pick(u, weights):

@@ -184,6 +184,9 @@ class Mechanisms(_Strict):
                                    doc="Chance that a member of a quiet venue reads a given thread on a given day.")
     attention_decay: float = param(4.0, ge=0, le=50, unit="per unit noise", source="000",
                                    doc="attention = attention_quiet * exp(-attention_decay * noise).")
+    reading_budget: float = param(5.0, gt=0, le=1000, unit="threads per member per venue per day",
+                                  source="assumption (limited attention)",
+                                  doc="Most threads a member reads in one venue in a day, however many are live.")
     witness_care: float = param(0.02, ge=0, le=1, unit="fraction of gap to 1", source="000, 002",
                                 doc="Trust gain of a witness of a caring reply (times relevance and care).")
     witness_recovery: float = param(0.04, ge=0, le=1, unit="fraction of gap to 1", source="000",
@@ -196,16 +199,14 @@ class Mechanisms(_Strict):
                                     doc="Trust gain of a witness of a peer's positive mention.")
     mention_negative: float = param(0.06, ge=0, le=1, unit="fraction of trust", source="East, Hammond & Wright 2007",
                                     doc="Trust lost by a witness of a peer's negative mention.")
-    reshare: float = param(0.01, ge=0, le=1, unit="per witness", source="002 (network effect)",
+    reshare: float = param(0.002, ge=0, le=1, unit="per witness", source="002 (network effect)",
                            doc="Chance a witness passes a thread on into another venue.")
     wom_positive: float = param(0.15, ge=0, le=1, unit="per post", source="001",
                                 doc="Chance a fully trusting poster mentions the business favourably.")
-    wom_negative: float = param(0.3, ge=0, le=1, unit="per post", source="East, Hammond & Wright 2007",
+    wom_negative: float = param(0.45, ge=0, le=1, unit="per post", source="East, Hammond & Wright 2007",
                                 doc="Chance a fully distrusting or aggrieved poster mentions the business unfavourably.")
-    wom_threshold: float = param(0.4, ge=0, le=1, unit="trust", source="assumption",
-                                 doc="Trust above which people speak well of a business.")
     wom_distrust: float = param(0.15, ge=0, le=1, unit="trust", source="assumption",
-                                doc="Trust below which people speak ill of a business even without a grievance.")
+                                doc="Trust below which people speak ill of a business; above it, good words grow with trust.")
     disclose_outcome: float = param(0.3, ge=0, le=1, unit="per post", source="000 (holes, not drills)",
                                     doc="Chance a post states the desired outcome.")
     disclose_meaning: float = param(0.04, ge=0, le=1, unit="per post", source="000",
@@ -250,6 +251,8 @@ class Mechanisms(_Strict):
                                 doc="Chance a person who saw a promotional post buys next day.")
     choice_trust: float = param(5.0, ge=0, le=100, unit="logit weight", source="assumption",
                                 doc="Weight of trust when a prospect picks a business.")
+    market_others: float = param(3.0, ge=0, le=1000, unit="unnamed businesses", source="assumption",
+                                 doc="Rest of the market: buyers may go to this many unnamed businesses trusted at baseline.")
     peer_help: float = param(0.5, ge=0, le=1, unit="per post", source="002",
                              doc="Chance a post in a brand playground is answered by a peer.")
     gain_peer: float = param(0.03, ge=0, le=1, unit="fraction of gap to 1", source="002",

@@ -173,3 +173,27 @@ def test_array_in_array_out(values):
                 rules.after_recovery(t, t * 0.9, np.ones(t.size, bool), np.zeros(t.size, bool),
                                      np.ones(t.size, bool), M)):
         assert np.shape(out) == t.shape and np.all((out >= 0) & (out <= 1))
+
+
+@given(st.floats(0.0, 0.2), st.floats(0.0, 1e6))
+def test_a_member_reads_no_more_than_the_budget_and_busier_venues_share_attention(att, live):
+    p = float(rules.read_chance(att, live, M))
+    assert 0 <= p <= att + 1e-15
+    assert p * live <= M.reading_budget + 1e-9
+    more = float(rules.read_chance(att, live * 2 + 1, M))
+    assert more * (live * 2 + 1) >= p * live - 1e-9  # more threads, at least as many reads in all
+
+
+def test_a_quiet_venue_reads_at_full_attention():
+    assert float(rules.read_chance(0.05, 1.0, M)) == pytest.approx(0.05, rel=1e-2)
+    assert float(rules.read_chance(0.05, 0.0, M)) == 0.05
+
+
+def test_the_rest_of_the_market_takes_buyers_a_business_does_not_earn():
+    base = 0.3
+    w = rules.market_weights(np.array([base, base]), base, M)
+    assert w.shape == (3,) and w[-1] == pytest.approx(M.market_others * w[0])
+    trusted = rules.market_weights(np.array([0.8, base]), base, M)
+    assert trusted[0] / trusted.sum() > w[0] / w.sum()  # trust wins buyers from the crowd
+    rows = rules.market_weights(np.full((4, 2), base), base, M)
+    assert rows.shape == (4, 3)

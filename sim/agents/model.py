@@ -61,6 +61,9 @@ class TrustModel(mesa.Model):
         self.contacts = np.zeros((n, nb), np.int32)
         self.accidents = np.zeros((n, nb), np.int32)
         self.aggrieved = np.zeros((n, nb), bool)
+        self.recoveries = np.zeros((n, nb), np.int32)  # accidents it handled in public
+        self.ignored = np.zeros((n, nb), np.int32)  # public complaints it ignored
+        self.departures = np.zeros((n, nb), np.int32)  # times the person left it
         self.reached = np.zeros((n, nb), bool)
         self.cls = world.cls
 
@@ -106,8 +109,10 @@ class TrustModel(mesa.Model):
 
     def _purchases(self) -> list[Post]:
         pop, m = self.config.population, self.mech
-        rng = self.streams("purchase")
         events: list[tuple[int, int, bool]] = []  # (position, business, with coupon)
+        # Redemptions draw from their own stream so ordinary purchases see the same dice whatever
+        # coupons or promotions the policies put out (common random numbers).
+        rng = self.streams("redeem")
         for holders, uptake, coupon in ((self.coupon_holders, m.coupon_uptake, True),
                                         (self.promo_holders, m.promo_uptake, False)):
             for j, held in enumerate(holders):
@@ -118,13 +123,16 @@ class TrustModel(mesa.Model):
                         if self.supplier[pos] < 0:
                             self.people[pos].switch(j)
                 held.clear()
+        rng = self.streams("purchase")
         p_max = max(pop.purchase_rate, pop.prospect_rate)
         cand, u = bernoulli_candidates(rng, len(self.people), p_max)
         buyers = [pos for pos, ui in zip(cand.tolist(), u) if ui * p_max < (
             pop.purchase_rate if self.supplier[pos] >= 0 else pop.prospect_rate)]
         u_wallet, u_pick = rng.random(len(buyers)), rng.random(len(buyers))
         for pos, uw, up in zip(buyers, u_wallet, u_pick):
-            events.append((pos, self.people[pos].choose_business(uw, up), False))
+            j = self.people[pos].choose_business(uw, up)
+            if j >= 0:
+                events.append((pos, j, False))
 
         rng = self.streams("accident")
         u = rng.random((len(events), 4))
@@ -178,6 +186,8 @@ class TrustModel(mesa.Model):
         m, rng = self.mech, self.streams("witness")
         keep = np.array([v.keep for v in self.specs_venues])
         self.threads_live = self.threads_live * keep[:, None, None] + self.threads_new
+        read = rules.read_chance(np.array([v.attention for v in self.specs_venues]),
+                                 self.threads_live.sum(axis=(1, 2)), m)
         reached_today = [set() for _ in self.businesses]
         reshare_kinds = {"care": "mention_positive", "recovery": "mention_positive", "ignored": "mention_negative"}
         nv = len(self.specs_venues)
@@ -189,7 +199,7 @@ class TrustModel(mesa.Model):
                 amounts = rules.witness_amounts(venue.relevance, spec.care, m)
                 seen: dict[int, dict[str, int]] = {}
                 for k, kind in enumerate(rules.THREAD_KINDS):
-                    lam = venue.attention * self.threads_live[vi, j, k] * venue.members.size
+                    lam = read[vi] * self.threads_live[vi, j, k] * venue.members.size
                     count = int(rng.poisson(lam)) if lam > 0 else 0
                     if count == 0:
                         continue
@@ -247,8 +257,13 @@ class TrustModel(mesa.Model):
             p = rules.leave_chance(self.trust[pos, s], self.level[pos, s], float(tempting.any()), m)
             if ui * p_max >= p:
                 continue
-            weights = rules.choice_weights(self.trust[pos], m) * (tempting if tempting.any() else rivals)
-            self.people[pos].switch(int(rules.pick(up, weights)))
+            # A shiny offer pulls toward the businesses that made it; otherwise they go to another
+            # named business or to the rest of the market.
+            allowed = np.append(tempting, False) if tempting.any() else np.append(rivals, True)
+            weights = rules.market_weights(self.trust[pos], self.baseline, m) * allowed
+            choice = int(rules.pick(up, weights))
+            self.people[pos].switch(-1 if choice == nb else choice)
+            self.departures[pos, s] += 1
             self.daily[s]["defections"] += 1
 
     def _account(self) -> None:

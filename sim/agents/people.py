@@ -55,18 +55,22 @@ class Person(mesa.Agent):
 
     # ---- purchases ---------------------------------------------------------------------
     def choose_business(self, u_wallet: float, u_pick: float) -> int:
-        """Which business this purchase goes to: mostly their own (share of wallet), otherwise
-        the one they prefer among the others; prospects pick by preference and stay."""
-        m, s = self.model.mech, self.supplier
-        weights = rules.choice_weights(self.model.trust[self.pos], m)
+        """Which business this purchase goes to, or -1 for one of the unnamed rest of the market.
+        Customers buy mostly from their own business (share of wallet), otherwise where they
+        prefer; prospects pick by preference and, if they pick a named business, stay with it."""
+        model, m, s = self.model, self.model.mech, self.supplier
+        weights = rules.market_weights(model.trust[self.pos], model.baseline, m)
+        outside = weights.size - 1
         if s >= 0:
             if u_wallet < rules.share_of_wallet(self.trust[s], self.level[s], m):
                 return s
-            weights = weights.copy()
             weights[s] = 0.0
-            return int(rules.pick(u_pick, weights))
+            choice = int(rules.pick(u_pick, weights))
+            return -1 if choice == outside else choice
         choice = int(rules.pick(u_pick, weights))
-        self.model.supplier[self.pos] = choice
+        if choice == outside:
+            return -1
+        model.supplier[self.pos] = choice
         return choice
 
     def buy(self, j: int, u_fail: float, u_severe: float, u_report: float, u_venue: float) -> Post | None:
@@ -105,10 +109,12 @@ class Person(mesa.Agent):
         if satisfied:
             model.aggrieved[self.pos, j] = False
         model.contacts[self.pos, j] += 1
+        model.recoveries[self.pos, j] += 1
 
     def be_ignored(self, j: int, selective: bool) -> None:
         row = self.model.trust[self.pos]
         row[j] = rules.after_ignored(row[j], float(selective), self.model.mech)
+        self.model.ignored[self.pos, j] += 1
 
     def receive_peer_help(self, j: int) -> None:
         row = self.model.trust[self.pos]
@@ -140,6 +146,7 @@ class Person(mesa.Agent):
         self.model.level[self.pos, j] = 0
 
     def switch(self, j: int) -> None:
+        """Become a customer of business j (-1: of nobody named)."""
         self.model.supplier[self.pos] = j
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import rules
 from ..streams import Streams, bernoulli_candidates
-from .state import KIND, Posts, VectorState
+from .state import KIND, NK, Posts, VectorState
 from .venues import kth_venue, venue_count
 
 ACCIDENT = rules.ACCIDENT
@@ -24,9 +24,10 @@ RESHARE = {"care": "mention_positive", "recovery": "mention_positive", "ignored"
 # Above this many expected sightings of one kind, and several per member, a venue's sightings are
 # drawn as one Poisson count per member instead of one member per sighting. Equal in
 # distribution (a Poisson number of uniform picks gives independent Poisson counts per member),
-# far cheaper when every member sees dozens of threads a day (sightings grow as N**2: reshared
-# threads grow with the audience that reshares them). Far above anything a docking run reaches,
-# so at small N the draws stay those of the Mesa engine.
+# far cheaper when every member sees dozens of threads of one kind a day. Since the reading
+# budget (rules.read_chance) a member reads at most ``reading_budget`` threads a day in a venue on
+# average, so this path is only taken with a large budget; far above anything a docking run
+# reaches, so at small N the draws stay those of the Mesa engine.
 DENSE_SIGHTINGS = 1 << 17
 DENSE_PER_MEMBER = 4.0
 
@@ -70,7 +71,7 @@ def _venue_of(st: VectorState, pos: np.ndarray, u: np.ndarray) -> tuple[np.ndarr
 # ---- purchases and accidents ---------------------------------------------------------------
 def purchases(st: VectorState, streams: Streams) -> Posts:
     pop, m = st.world.scenario.population, st.world.scenario.mechanisms
-    rng = streams("purchase")
+    rng = streams("redeem")
     ev_pos, ev_j, ev_coupon = [], [], []
     for holders, uptake, coupon in ((st.coupon_holders, m.coupon_uptake, True),
                                     (st.promo_holders, m.promo_uptake, False)):
@@ -83,14 +84,17 @@ def purchases(st: VectorState, streams: Streams) -> Posts:
     st.coupon_holders = [np.empty(0, np.int64)] * st.nb
     st.promo_holders = [np.empty(0, np.int64)] * st.nb
 
+    rng = streams("purchase")
     p_max = max(pop.purchase_rate, pop.prospect_rate)
     cand, u = bernoulli_candidates(rng, st.n, p_max)
     rate = np.where(st.supplier[cand] >= 0, pop.purchase_rate, pop.prospect_rate)
     buyers = cand[u * p_max < rate]
     u_wallet, u_pick = rng.random(buyers.size), rng.random(buyers.size)
-    ev_pos.append(buyers)
-    ev_j.append(choose_business(st, buyers, u_wallet, u_pick))
-    ev_coupon.append(np.zeros(buyers.size, bool))
+    chosen = choose_business(st, buyers, u_wallet, u_pick)
+    named = chosen >= 0  # -1: bought from the unnamed rest of the market, no event
+    ev_pos.append(buyers[named])
+    ev_j.append(chosen[named])
+    ev_coupon.append(np.zeros(int(named.sum()), bool))
 
     pos, j, coupon = np.concatenate(ev_pos), np.concatenate(ev_j).astype(np.int64), np.concatenate(ev_coupon)
     u = streams("accident").random((pos.size, 4))
@@ -112,11 +116,12 @@ def purchases(st: VectorState, streams: Streams) -> Posts:
 
 
 def choose_business(st: VectorState, buyers: np.ndarray, u_wallet: np.ndarray, u_pick: np.ndarray) -> np.ndarray:
-    """EngagedCustomer.choose_business for many buyers (distinct people)."""
+    """Person.choose_business for many buyers (distinct people): a business, or -1 for the
+    unnamed rest of the market (the outside option, last index of rules.market_weights)."""
     m = st.world.scenario.mechanisms
     s = st.supplier[buyers].astype(np.int64)
     rows = st.trust.read_rows(buyers)
-    weights = rules.choice_weights(rows, m)
+    weights = rules.market_weights(rows, st.trust.b, m)
     choice = np.empty(buyers.size, np.int64)
     own = np.flatnonzero(s >= 0)
     if own.size:
@@ -128,7 +133,9 @@ def choose_business(st: VectorState, buyers: np.ndarray, u_wallet: np.ndarray, u
     new = np.flatnonzero(s < 0)
     if new.size:
         choice[new] = rules.pick(u_pick[new], weights[new])
-        st.set_supplier(buyers[new], choice[new])
+        stay = new[choice[new] < st.nb]
+        st.set_supplier(buyers[stay], choice[stay])
+    choice[choice == st.nb] = -1
     return choice
 
 
@@ -239,7 +246,8 @@ def respond(st: VectorState, j: int, rng_order: np.random.Generator, rng_outcome
     for r in rounds(P.pos[ignored]):
         pos = P.pos[ignored[r]]
         selective = answered_venues[P.venue[ignored[r]]].astype(float)
-        st.trust.write(pos, j, rules.after_ignored(st.trust.read(pos, j), selective, m))
+        st.trust.update(pos, j, lambda t: rules.after_ignored(t, selective, m))
+        st.ignored[pos, j] += 1
     st.threads_add(st.threads_new, P.venue[ignored], j, "ignored")
     d["accidents_ignored"][j] += ignored.size
 
@@ -248,7 +256,7 @@ def respond(st: VectorState, j: int, rng_order: np.random.Generator, rng_outcome
         helped = helped[rng_outcome.random(helped.size) < m.peer_help]
         for r in rounds(P.pos[helped]):
             pos = P.pos[helped[r]]
-            st.trust.write(pos, j, rules.after_peer_help(st.trust.read(pos, j), m))
+            st.trust.update(pos, j, lambda t: rules.after_peer_help(t, m))
         st.threads_add(st.threads_new, P.venue[helped], j, "mention_positive")
 
     venues = np.array(spec.venues, np.int64)
@@ -269,13 +277,14 @@ def recover(st: VectorState, j: int, idx: np.ndarray, u: np.ndarray) -> None:
     st.trust.write(pos, j, rules.after_recovery(P.pre[idx], P.failed[idx], P.first[idx], P.severe[idx], satisfied, m))
     st.aggrieved[pos[satisfied], j] = False
     st.add_contact(pos, j)
+    st.recoveries[pos, j] += 1
 
 
 def reply(st: VectorState, j: int, idx: np.ndarray, u: np.ndarray) -> None:
     """Person.receive_reply for distinct people."""
     m, P, b = st.world.scenario.mechanisms, st.posts, st.biz
     pos = P.pos[idx]
-    st.trust.write(pos, j, rules.after_reply(st.trust.read(pos, j), b.care[j], m))
+    st.trust.update(pos, j, lambda t: rules.after_reply(t, b.care[j], m))
     level = st.level[pos, j]
     p = rules.level_up_chance(level, P.kind[idx], st.contacts[pos, j], st.supplier[pos] == j, b.difficulty[j],
                               b.care[j], b.personified[j], m)
@@ -288,50 +297,74 @@ def reply(st: VectorState, j: int, idx: np.ndarray, u: np.ndarray) -> None:
 def witnessing(st: VectorState, streams: Streams) -> None:
     m, rng = st.world.scenario.mechanisms, streams("witness")
     st.threads_live = st.threads_live * st.keep[:, None, None] + st.threads_new
-    coupon_seen = [[] for _ in range(st.nb)]
-    promo_seen = [[] for _ in range(st.nb)]
+    read = rules.read_chance(st.attention, st.threads_live.sum(axis=(1, 2)), m)
+    nb = st.nb
+    coupon_seen, promo_seen = [[] for _ in range(nb)], [[] for _ in range(nb)]
+    witnesses, reach = st.daily["witnesses"], st.reach
+    seen_day = st.seen_day.reshape(-1)
+    live = st.threads_live.tolist()  # Python floats: the same products as numpy scalars, cheaper
+    mentions = {"mention_positive": np.zeros(nb, np.int64), "mention_negative": np.zeros(nb, np.int64)}
     for vi, members in enumerate(st.members):
         size = members.size
         if size == 0:
             continue
-        for j in range(st.nb):
-            amounts = rules.witness_amounts(st.relevance[vi], st.biz.care[j], m)
-            picks, dense = {}, {}
+        # The draws run business by business, kind by kind, as in the Mesa engine. A sighting is
+        # kept as a key ``member * nb + j``, so that the day's sightings in this venue, of all
+        # businesses, are tallied and applied at once: the pairs (person, business) are distinct,
+        # and one person's pairs are neighbours in memory.
+        picks, dense = {}, {}
+        read_v = float(read[vi])
+        res_u, res_to = [], []  # reshares: a uniform each for rules.pick, and (business, kind)
+        for j in range(nb):
             for k, kind in enumerate(rules.THREAD_KINDS):
-                lam = st.attention[vi] * st.threads_live[vi, j, k] * size
+                lam = read_v * live[vi][j][k] * size
                 if lam > DENSE_SIGHTINGS and lam > DENSE_PER_MEMBER * size:
-                    dense[kind] = rng.poisson(lam / size, size)
-                    count = int(dense[kind].sum())
+                    per_member = rng.poisson(lam / size, size)
+                    full = dense.get(kind)
+                    if full is None:
+                        full = dense[kind] = np.zeros(size * nb, np.int64)
+                    full[j::nb] = per_member
+                    count = int(per_member.sum())
                 else:
                     count = int(rng.poisson(lam)) if lam > 0 else 0
                     if count == 0:
                         continue
-                    picks[kind] = rng.integers(0, size, count)
+                    picks.setdefault(kind, []).append(rng.integers(0, size, count) * nb + j)
                 if kind in RESHARE and st.nv > 1:
                     n_res = int(rng.binomial(count, m.reshare))
-                    weights = st.sizes.copy()
-                    weights[vi] = 0.0
-                    dest = rules.pick(rng.random(n_res), np.broadcast_to(weights, (n_res, st.nv)))
-                    st.threads_add(st.threads_next, dest, j, RESHARE[kind])
-                    key = "mentions_positive" if RESHARE[kind] == "mention_positive" else "mentions_negative"
-                    st.daily[key][j] += n_res
-            if not picks and not dense:
-                continue
-            seen, counts = st.tally(picks, dense, size)
-            by_kind = dict.fromkeys(rules.THREAD_KINDS, 0)
-            by_kind.update(counts)
-            pos = members[seen]
-            st.trust.write(pos, j, rules.after_witnessing(st.trust.read(pos, j), by_kind, amounts))
-            if "coupon" in counts:
-                coupon_seen[j].append(pos[by_kind["coupon"] > 0])
-            if "promo" in counts:
-                promo_seen[j].append(pos[by_kind["promo"] > 0])
-            flat = pos * st.nb + j
-            seen_day = st.seen_day.reshape(-1)
-            last = seen_day[flat]
-            st.daily["witnesses"][j] += int(np.count_nonzero(last != st.day))
-            st.reach[j] += int(np.count_nonzero(last == 0))
-            seen_day[flat] = st.day
+                    res_u.append(rng.random(n_res))
+                    res_to.append(np.full(n_res, j * NK + KIND[RESHARE[kind]]))
+                    mentions[RESHARE[kind]][j] += n_res
+        if res_u and (n_res := sum(u.size for u in res_u)):
+            # rules.pick row by row over the same weights: one call for all of the venue's reshares.
+            others = st.sizes.copy()
+            others[vi] = 0.0
+            dest = rules.pick(np.concatenate(res_u), np.broadcast_to(others, (n_res, st.nv)))
+            st.threads_next += np.bincount(dest * (nb * NK) + np.concatenate(res_to),
+                                           minlength=st.threads_next.size).reshape(st.threads_next.shape)
+        if not picks and not dense:
+            continue
+        picks = {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in picks.items()}
+        seen, counts = st.tally(picks, dense, size * nb)
+        member, jj = np.divmod(seen, nb)
+        pos = members[member]
+        by_kind = dict.fromkeys(rules.THREAD_KINDS, 0)
+        by_kind.update(counts)
+        amounts = st.witness_amounts[vi]  # per business; one business's column is Mesa's scalar
+        amounts = {k: (a[0] if nb == 1 else a[jj]) for k, a in amounts.items()}
+        st.trust.update(pos, jj, lambda t: rules.after_witnessing(t, by_kind, amounts))
+        for kind, holders in (("coupon", coupon_seen), ("promo", promo_seen)):
+            if kind in counts:
+                got = counts[kind] > 0
+                for j in range(nb):
+                    holders[j].append(pos[got & (jj == j)])
+        flat = pos * nb + jj
+        last = seen_day[flat]
+        witnesses += np.bincount(jj[last != st.day], minlength=nb)
+        reach += np.bincount(jj[last == 0], minlength=nb)
+        seen_day[flat] = st.day
+    st.daily["mentions_positive"] += mentions["mention_positive"]
+    st.daily["mentions_negative"] += mentions["mention_negative"]
     st.coupon_holders = [_union(s) for s in coupon_seen]
     st.promo_holders = [_union(s) for s in promo_seen]
 
@@ -386,6 +419,11 @@ def offers_and_defections(st: VectorState, streams: Streams) -> None:
     p = rules.leave_chance(st.trust.read(pos, s), st.level[pos, s], any_offer.astype(float), m)
     go = ~(u * p_max >= p)
     pos, s, u_pick = pos[go], s[go], u_pick[go]
-    weights = rules.choice_weights(st.trust.read_rows(pos), m) * np.where(any_offer[go, None], tempting[go], rivals[go])
-    st.set_supplier(pos, rules.pick(u_pick, weights))
+    # A shiny offer pulls toward the rivals that made it; otherwise any rival or the rest of the
+    # market (the last option; picking it leaves the person with no named supplier).
+    offer = any_offer[go, None]
+    allowed = np.concatenate([np.where(offer, tempting[go], rivals[go]), ~offer], axis=1)
+    choice = rules.pick(u_pick, rules.market_weights(st.trust.read_rows(pos), st.trust.b, m) * allowed)
+    st.set_supplier(pos, np.where(choice == st.nb, -1, choice))
+    st.departures[pos, s] += 1
     st.daily["defections"] += np.bincount(s, minlength=st.nb)

@@ -65,6 +65,9 @@ class VectorState:
     contacts: np.ndarray  # uint16 (n, nb), saturating: only min(contacts, 99) and level3_contacts are read
     accidents: np.ndarray  # uint16 or int32 (n, nb)
     aggrieved: np.ndarray  # bool (n, nb)
+    recoveries: np.ndarray  # like accidents (n, nb): accident reports it answered in public
+    ignored: np.ndarray  # like accidents (n, nb): public accident reports it left unanswered
+    departures: np.ndarray  # like accidents (n, nb): times the person left it (at most once a day)
     seen_day: np.ndarray  # uint16 (n, nb): last day witnessed, 0 never (gives reach and daily witnesses)
     biz: BusinessArrays
     members: list[np.ndarray]
@@ -82,6 +85,7 @@ class VectorState:
     coupon_holders: list[np.ndarray]
     promo_holders: list[np.ndarray]
     tally: Tally
+    witness_amounts: list[dict[str, np.ndarray]]  # per venue: rules.witness_amounts by kind, per business
     level_count: np.ndarray  # int64 (nb, 4)
     customers: np.ndarray  # int64 (nb)
     customer_levels: np.ndarray  # int64 (nb): summed level of each business's customers
@@ -96,7 +100,8 @@ class VectorState:
         nb, nv = len(world.businesses), len(world.venues)
         supplier = world.supplier
         level = np.zeros((n, nb), np.int8)
-        # At most three purchases per (person, business) a day: coupon, promo, own.
+        # At most three purchases per (person, business) a day: coupon, promo, own; so at most
+        # three accidents, answered or ignored reports, and one departure.
         acc_dtype = np.uint16 if 3 * horizon < np.iinfo(np.uint16).max else np.int32
         members = [v.members for v in world.venues]
         present = np.zeros((nb, nv), bool)
@@ -109,7 +114,9 @@ class VectorState:
             vmask=membership_mask(n, members),
             trust=LazyTrust(world.trust, sc.population.trust_baseline, sc.mechanisms, world.n_engaged, supplier, horizon),
             level=level, contacts=np.zeros((n, nb), np.uint16), accidents=np.zeros((n, nb), acc_dtype),
-            aggrieved=np.zeros((n, nb), bool), seen_day=np.zeros((n, nb), np.uint16),
+            aggrieved=np.zeros((n, nb), bool), recoveries=np.zeros((n, nb), acc_dtype),
+            ignored=np.zeros((n, nb), acc_dtype), departures=np.zeros((n, nb), acc_dtype),
+            seen_day=np.zeros((n, nb), np.uint16),
             biz=BusinessArrays.from_specs(world.businesses),
             members=members,
             noise=np.array([v.noise for v in world.venues]), relevance=np.array([v.relevance for v in world.venues]),
@@ -118,11 +125,16 @@ class VectorState:
             threads_live=np.zeros((nv, nb, NK)), threads_new=np.zeros((nv, nb, NK)),
             threads_next=np.zeros((nv, nb, NK)), climate=np.zeros(nv), carry=np.zeros((nb, 3)),
             coupon_holders=[np.empty(0, np.int64)] * nb, promo_holders=[np.empty(0, np.int64)] * nb,
-            tally=Tally(max((m.size for m in members), default=0)),
+            tally=Tally(nb * max((m.size for m in members), default=0)),
             level_count=np.zeros((nb, 4), np.int64), customers=customers,
-            customer_levels=np.zeros(nb, np.int64), reach=np.zeros(nb, np.int64),
+            customer_levels=np.zeros(nb, np.int64), reach=np.zeros(nb, np.int64), witness_amounts=[],
         )
         st.level_count[:, 0] = n
+        care = st.biz.care
+        st.witness_amounts = []
+        for rel in st.relevance:
+            per_biz = [rules.witness_amounts(rel, c, sc.mechanisms) for c in care]
+            st.witness_amounts.append({k: np.array([a[k] for a in per_biz], float) for k in rules.THREAD_KINDS})
         st.start_day()
         return st
 
@@ -133,10 +145,12 @@ class VectorState:
     # ---- changes that keep the running counts right -------------------------------------
     def set_supplier(self, pos: np.ndarray, new) -> None:
         """People ``pos`` (distinct) now buy from ``new`` (a business index per person, or one)."""
-        new = np.broadcast_to(np.asarray(new, np.int64), pos.shape)
+        if pos.size == 0:
+            return
         old = self.supplier[pos].astype(np.int64)
         moved = old != new
-        pos, old, new = pos[moved], old[moved], new[moved]
+        new = np.asarray(new, np.int64)
+        pos, old, new = pos[moved], old[moved], (new[moved] if new.ndim else np.full(int(moved.sum()), new))
         if pos.size == 0:
             return
         self.trust.move_customers(pos, old, new)
@@ -146,15 +160,14 @@ class VectorState:
         self.supplier[pos] = new
 
     def set_level(self, pos: np.ndarray, j, new) -> None:
-        """Intimacy level of distinct pairs (pos, j) becomes ``new``."""
-        j = np.broadcast_to(np.asarray(j, np.int64), pos.shape)
-        new = np.broadcast_to(np.asarray(new, np.int64), pos.shape)
+        """Intimacy level of distinct pairs (pos, j) of one business j becomes ``new``."""
+        if pos.size == 0:
+            return
         old = self.level[pos, j].astype(np.int64)
-        flat = self.level_count.reshape(-1)
-        np.subtract.at(flat, j * 4 + old, 1)
-        np.add.at(flat, j * 4 + new, 1)
-        mine = self.supplier[pos] == j
-        self.customer_levels += np.bincount(j[mine], (new - old)[mine], minlength=self.nb).astype(np.int64)
+        new = np.asarray(new, np.int64)
+        diff = new - old
+        self.level_count[j] += np.bincount(old + diff, minlength=4) - np.bincount(old, minlength=4)
+        self.customer_levels[j] += int(diff[self.supplier[pos] == j].sum())
         self.level[pos, j] = new
 
     def add_contact(self, pos: np.ndarray, j) -> None:
@@ -164,5 +177,6 @@ class VectorState:
     # ---- venue lookups -------------------------------------------------------------------
     def threads_add(self, ledger: np.ndarray, venue: np.ndarray, j, kind: str) -> None:
         """Add one thread of ``kind`` per entry of (venue, j) to a ledger."""
-        if venue.size:
-            np.add.at(ledger, (venue, np.broadcast_to(j, venue.shape), KIND[kind]), 1.0)
+        if venue.size:  # integer counts: the same sums as adding 1.0 per thread
+            ledger[:, :, KIND[kind]] += np.bincount(venue * self.nb + j, minlength=self.nv * self.nb).reshape(
+                self.nv, self.nb)

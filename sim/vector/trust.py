@@ -63,10 +63,47 @@ class LazyTrust:
         stale = last != self.now
         if stale.any():
             # rules.decay(v, b, 0) would round v; values written today are returned untouched.
-            v[stale] = rules.decay(v[stale], self.b, (self.now - last[stale]).astype(float), self.m)
+            v[stale] = self._decayed(v[stale], last[stale])
         return v
 
-    # ---- writing -------------------------------------------------------------------------
+    def _decayed(self, v: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """rules.decay(v, b, now - last, m), its factor 0.5 ** (days / halflife) looked up."""
+        side = (v < self.b).astype(np.intp)  # rules.decay: trust >= baseline uses trust_halflife
+        return self.b + (v - self.b) * self._factor[side, self.now - last.astype(np.intp)]
+
+    # ---- reading and writing at once -----------------------------------------------------
+    def update(self, pos: np.ndarray, j, rule) -> np.ndarray:
+        """Set trust of distinct pairs (pos, j) to ``rule(current trust)``; returns the new values.
+        One gather and one scatter of the pairs, and a few small bincounts for the running sums."""
+        if pos.size == 0:
+            return np.empty(0)
+        b, width = self.b, self._factor.shape[1]
+        flat = pos * self.nb + j
+        v, last = self._value[flat], self._last[flat]
+        side = (v < b).astype(np.intp)
+        age = self.now - last.astype(np.intp)
+        cur = b + (v - b) * self._factor_flat.take(side * width + age)
+        fresh = age == 0
+        if fresh.any():  # rules.decay over 0 days would round
+            cur[fresh] = v[fresh]
+        new = np.asarray(rule(cur), float)
+        new_side = (new < b).astype(np.intp)
+        old_w = (v - b) * self._powers_flat.take(side * self._powers.shape[1] + last)
+        new_w = (new - b) * self._powers[new_side, self.now]
+        # Running sums: each pair counts in its role's group and, for its own supplier, in the
+        # customers' group. One bincount each for the old and new values, by (side, role,
+        # customer or not, business), then folded into self.sums (side, group, business).
+        nb = self.nb
+        key = ((pos >= self.n_engaged).astype(np.intp) * 2 + (self.supplier[pos] == j)) * nb + j
+        bins = 8 * nb
+        moved = (np.bincount(new_side * (4 * nb) + key, new_w, minlength=bins)
+                 - np.bincount(side * (4 * nb) + key, old_w, minlength=bins)).reshape(2, 2, 2, nb)
+        self.sums[:, :CUSTOMERS] += moved.sum(axis=2)
+        self.sums[:, CUSTOMERS] += moved[:, :, 1].sum(axis=1)
+        self._value[flat] = new
+        self._last[flat] = self.now
+        return new
+
     def write(self, pos: np.ndarray, j, new: np.ndarray) -> None:
         """Set trust of distinct pairs (pos, j) to ``new`` (as of today)."""
         if pos.size == 0:
@@ -116,6 +153,12 @@ class LazyTrust:
         days = np.arange(self.horizon + 1, dtype=float) - self.ref
         with np.errstate(over="ignore"):
             self._powers = np.exp2(days[None, :] / self.h[:, None])
+        # rules.decay's factor after ``age`` days, by side of the baseline (see _decayed): from
+        # baseline 0, trust 1 decays to exactly 0.5 ** (age / trust_halflife), and -1 to minus
+        # 0.5 ** (age / distrust_halflife).
+        ages = np.arange(self.horizon + 2, dtype=float)
+        self._factor = np.stack([rules.decay(1.0, 0.0, ages, self.m), -rules.decay(-1.0, 0.0, ages, self.m)])
+        self._factor_flat, self._powers_flat = self._factor.reshape(-1), self._powers.reshape(-1)
 
     def _weight(self, v: np.ndarray, last) -> tuple[np.ndarray, np.ndarray]:
         side = (v < self.b).astype(np.intp)  # rules.decay: trust >= baseline uses trust_halflife

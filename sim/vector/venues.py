@@ -44,7 +44,8 @@ def kth_venue(mask: np.ndarray, k: np.ndarray, nv: int) -> np.ndarray:
 
 
 class Tally:
-    """Who among a venue's members saw how many threads of each kind.
+    """Who among a venue's members saw how many threads of each kind. A "member" here may be
+    any index below ``size``: the witnessing phase tallies keys ``member * businesses + j``.
 
     A kind's sightings come either as member indices drawn one per sighting (``picks``), or,
     when there are many more sightings than members, as one count per member (``dense``).
@@ -53,7 +54,7 @@ class Tally:
 
     def __init__(self, largest: int):
         self.mark = np.zeros(largest, bool)
-        self.slot = np.zeros(largest, np.int64)
+        self.slot = np.zeros(largest, np.int32 if largest < 2**31 else np.int64)
 
     def __call__(self, picks: dict[str, np.ndarray], dense: dict[str, np.ndarray],
                  size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -72,5 +73,6 @@ class Tally:
         mark[seen] = False
         self.slot[seen] = np.arange(seen.size)
         counts = {k: np.bincount(self.slot[p], minlength=seen.size) for k, p in picks.items()}
-        counts.update({k: c[seen] for k, c in dense.items()})
+        for k, c in dense.items():
+            counts[k] = counts[k] + c[seen] if k in counts else c[seen]
         return seen, counts

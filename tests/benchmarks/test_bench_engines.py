@@ -61,7 +61,8 @@ def state_bytes_per_person(people: int) -> float:
     sc = scenario(people)
     st = VectorState.from_world(build_world(sc, streams_for(0)), sc.steps)
     arrays = [st.cls, st.supplier, st.vmask, st.trust.value, st.trust.last, st.level, st.contacts, st.accidents,
-              st.aggrieved, st.seen_day, *st.members, st.tally.mark, st.tally.slot]
+              st.recoveries, st.ignored, st.departures, st.aggrieved, st.seen_day, *st.members, st.tally.mark,
+              st.tally.slot]
     return sum(a.nbytes for a in arrays) / st.n / st.nb
 
 
