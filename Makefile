@@ -16,14 +16,17 @@ PYTHON  ?=
 .PHONY: help demo test bench install install-dev clean distclean
 
 help:
-	@echo "make demo       create $(VENV) (Python >= 3.12), install trustsim, run the default scenario"
+	@echo "make demo       create $(VENV) (Python >= 3.12), install trustsim, compare the main policies (report in reports/demo)"
 	@echo "make test       install the dev extras and run the whole test suite"
 	@echo "make bench      run the benchmarks (tests/benchmarks) with timing"
 	@echo "make clean      remove caches, build files and install stamps (keeps $(VENV) and results/)"
 	@echo "make distclean  clean, and remove $(VENV) too"
 
+# The main job: the default scenario's focal business under the main policy presets, 20
+# replicates each on common random numbers, a table on screen and an HTML report with plots.
+DEMO_POLICIES ?= experiential,broadcast,coupon,peer_playground,silent
 demo: install
-	$(VENV)/bin/trustsim run default
+	$(VENV)/bin/trustsim compare default --policies $(DEMO_POLICIES) --replicates 20 --report reports/demo
 
 test: install-dev
 	$(PY) -m pytest

@@ -67,6 +67,12 @@ def decay(trust, baseline, days, m):
     return baseline + (trust - baseline) * 0.5 ** (days / halflife)
 
 
+def redeem_chance(uptake, trust):
+    """Chance that someone who saw a coupon or promotion from a business acts on it: people do
+    not take offers from businesses they distrust (a coupon is no saving grace, 004)."""
+    return uptake * trust
+
+
 def after_purchase(trust, m):
     return gain(trust, m.gain_purchase)
 
@@ -186,10 +192,11 @@ def share_of_wallet(trust, level, m):
     return np.clip(m.sow_base + m.sow_trust * trust + m.sow_level * level, 0.0, 1.0)
 
 
-def leave_chance(trust, level, offered, m):
-    """Daily chance a customer leaves their business, higher on days a rival makes a shiny offer.
-    Trust and intimacy hold them (mechanism 12, 001)."""
-    base = m.churn + m.offer_pull * offered
+def leave_chance(trust, level, offered, aggrieved, m):
+    """Daily chance a customer leaves their business: higher on days a rival makes a shiny offer,
+    and while they carry an unresolved grievance from an accident (unhappy customers who never
+    complain mostly just leave). Trust and intimacy hold them (mechanism 12, 001)."""
+    base = m.churn + m.offer_pull * offered + m.grievance_churn * aggrieved
     return np.clip(base * (1.0 - trust) * (1.0 - m.level_loyalty) ** level, 0.0, 1.0)
 
 

@@ -168,7 +168,7 @@ class Mechanisms(_Strict):
                                      doc="Extra weight of an ignored complaint when others were answered there that day.")
     recovery_success: float = param(0.6, ge=0, le=1, unit="probability", source="Michel & Meuter 2008",
                                     doc="Chance that an authentic recovery satisfies (scaled by care).")
-    recovery_bonus: float = param(0.15, ge=0, le=1, unit="fraction of gap to 1", source="000; de Matos et al. 2007",
+    recovery_bonus: float = param(0.3, ge=0, le=1, unit="fraction of gap to 1", source="000; de Matos et al. 2007",
                                   doc="Gain above pre-accident trust after a satisfying recovery of a first, mild accident.")
     recovery_restore: float = param(0.6, ge=0, le=1, unit="share of the loss", source="Maxham & Netemeyer 2002",
                                     doc="Share of the accident's loss a recovery restores when there is no paradox.")
@@ -239,16 +239,18 @@ class Mechanisms(_Strict):
                              doc="Share of wallet added per intimacy level.")
     churn: float = param(0.004, ge=0, le=1, unit="per customer per day", source="001 (shiny offers)",
                          doc="Daily chance a customer with no trust and no intimacy leaves.")
+    grievance_churn: float = param(0.03, ge=0, le=1, unit="per aggrieved customer per day", source="assumption (silent attrition)",
+                                   doc="Extra daily chance of leaving while a grievance from an accident is unresolved (no trust, no intimacy).")
     level_loyalty: float = param(0.35, ge=0, le=1, unit="per level", source="000, 001",
                                  doc="Fraction of churn and defection each intimacy level prevents.")
     offer_rate: float = param(0.02, ge=0, le=1, unit="per business per day", source="001 (next shiny offer)",
                               doc="Daily chance a business makes a shiny offer to rivals' customers.")
     offer_pull: float = param(0.05, ge=0, le=1, unit="per customer", source="001",
                               doc="Chance a customer with no trust or intimacy takes a rival's shiny offer.")
-    coupon_uptake: float = param(0.03, ge=0, le=1, unit="per coupon seen", source="003 (coupons first reason)",
-                                 doc="Chance a person who saw a coupon uses it next day.")
-    promo_uptake: float = param(0.005, ge=0, le=1, unit="per promo seen", source="assumption",
-                                doc="Chance a person who saw a promotional post buys next day.")
+    coupon_uptake: float = param(0.1, ge=0, le=1, unit="per coupon seen, at full trust", source="003 (coupons first reason)",
+                                 doc="Chance a person who saw a coupon uses it next day, times their trust in the business.")
+    promo_uptake: float = param(0.015, ge=0, le=1, unit="per promo seen, at full trust", source="assumption",
+                                doc="Chance a person who saw a promotional post buys next day, times their trust in the business.")
     choice_trust: float = param(5.0, ge=0, le=100, unit="logit weight", source="assumption",
                                 doc="Weight of trust when a prospect picks a business.")
     market_others: float = param(3.0, ge=0, le=1000, unit="unnamed businesses", source="assumption",

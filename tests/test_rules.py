@@ -135,8 +135,9 @@ def test_word_of_mouth_follows_trust_and_grievance(t1, t2):
 def test_trust_and_intimacy_buy_wallet_and_loyalty(t1, t2, l1, l2):
     (tl, th), (ll, lh) = sorted([t1, t2]), sorted([l1, l2])
     assert rules.share_of_wallet(tl, ll, M) <= rules.share_of_wallet(th, lh, M)
-    assert rules.leave_chance(th, lh, 1.0, M) <= rules.leave_chance(tl, ll, 1.0, M)
-    assert rules.leave_chance(tl, ll, 0.0, M) <= rules.leave_chance(tl, ll, 1.0, M)
+    assert rules.leave_chance(th, lh, 1.0, 0.0, M) <= rules.leave_chance(tl, ll, 1.0, 0.0, M)
+    assert rules.leave_chance(tl, ll, 0.0, 0.0, M) <= rules.leave_chance(tl, ll, 1.0, 0.0, M)
+    assert rules.leave_chance(tl, ll, 0.0, 0.0, M) <= rules.leave_chance(tl, ll, 0.0, 1.0, M)
 
 
 def test_witnesses_gain_from_care_lose_from_selling_and_coupons_buy_no_trust():
@@ -169,7 +170,7 @@ def test_array_in_array_out(values):
     t = np.array(values)
     for out in (rules.gain(t, 0.1), rules.loss(t, 0.1), rules.decay(t, 0.3, 5, M),
                 rules.after_failure(t, np.zeros(t.size, bool), M), rules.share_of_wallet(t, np.ones(t.size), M),
-                rules.leave_chance(t, np.zeros(t.size), 1.0, M),
+                rules.leave_chance(t, np.zeros(t.size), 1.0, np.ones(t.size), M),
                 rules.after_recovery(t, t * 0.9, np.ones(t.size, bool), np.zeros(t.size, bool),
                                      np.ones(t.size, bool), M)):
         assert np.shape(out) == t.shape and np.all((out >= 0) & (out <= 1))
@@ -197,3 +198,9 @@ def test_the_rest_of_the_market_takes_buyers_a_business_does_not_earn():
     assert trusted[0] / trusted.sum() > w[0] / w.sum()  # trust wins buyers from the crowd
     rows = rules.market_weights(np.full((4, 2), base), base, M)
     assert rows.shape == (4, 3)
+
+
+@given(unit, unit)
+def test_offers_are_taken_from_trusted_businesses(t1, t2):
+    lo, hi = sorted([t1, t2])
+    assert 0 <= rules.redeem_chance(M.coupon_uptake, lo) <= rules.redeem_chance(M.coupon_uptake, hi) <= M.coupon_uptake

@@ -118,7 +118,7 @@ class TrustModel(mesa.Model):
             for j, held in enumerate(holders):
                 who = sorted(held)
                 for pos, u in zip(who, rng.random(len(who))):
-                    if u < uptake:
+                    if u < rules.redeem_chance(uptake, self.trust[pos, j]):
                         events.append((pos, j, coupon))
                         if self.supplier[pos] < 0:
                             self.people[pos].switch(j)
@@ -244,7 +244,7 @@ class TrustModel(mesa.Model):
         m, rng = self.mech, self.streams("offer")
         nb = len(self.specs)
         offered = rng.random(nb) < m.offer_rate
-        p_max = float(rules.leave_chance(0.0, 0, 1.0, m))
+        p_max = float(rules.leave_chance(0.0, 0, 1.0, 1.0, m))
         cand, u = bernoulli_candidates(rng, len(self.people), p_max)
         u_pick = rng.random(cand.size)
         for pos, ui, up in zip(cand.tolist(), u, u_pick):
@@ -254,7 +254,8 @@ class TrustModel(mesa.Model):
             rivals = np.ones(nb, bool)
             rivals[s] = False
             tempting = rivals & offered
-            p = rules.leave_chance(self.trust[pos, s], self.level[pos, s], float(tempting.any()), m)
+            p = rules.leave_chance(self.trust[pos, s], self.level[pos, s], float(tempting.any()),
+                                   float(self.aggrieved[pos, s]), m)
             if ui * p_max >= p:
                 continue
             # A shiny offer pulls toward the businesses that made it; otherwise they go to another

@@ -76,7 +76,7 @@ def purchases(st: VectorState, streams: Streams) -> Posts:
     for holders, uptake, coupon in ((st.coupon_holders, m.coupon_uptake, True),
                                     (st.promo_holders, m.promo_uptake, False)):
         for j, who in enumerate(holders):
-            took = who[rng.random(who.size) < uptake]
+            took = who[rng.random(who.size) < rules.redeem_chance(uptake, st.trust.read(who, j))]
             ev_pos.append(took)
             ev_j.append(np.full(took.size, j))
             ev_coupon.append(np.full(took.size, coupon))
@@ -406,7 +406,7 @@ def decay_and_turnover(st: VectorState, streams: Streams) -> None:
 def offers_and_defections(st: VectorState, streams: Streams) -> None:
     m, rng = st.world.scenario.mechanisms, streams("offer")
     offered = rng.random(st.nb) < m.offer_rate
-    p_max = float(rules.leave_chance(0.0, 0, 1.0, m))
+    p_max = float(rules.leave_chance(0.0, 0, 1.0, 1.0, m))
     cand, u = bernoulli_candidates(rng, st.n, p_max)
     u_pick = rng.random(cand.size)
     s = st.supplier[cand].astype(np.int64)
@@ -416,7 +416,8 @@ def offers_and_defections(st: VectorState, streams: Streams) -> None:
     rivals[np.arange(pos.size), s] = False
     tempting = rivals & offered
     any_offer = tempting.any(axis=1)
-    p = rules.leave_chance(st.trust.read(pos, s), st.level[pos, s], any_offer.astype(float), m)
+    p = rules.leave_chance(st.trust.read(pos, s), st.level[pos, s], any_offer.astype(float),
+                           st.aggrieved[pos, s].astype(float), m)
     go = ~(u * p_max >= p)
     pos, s, u_pick = pos[go], s[go], u_pick[go]
     # A shiny offer pulls toward the rivals that made it; otherwise any rival or the rest of the
