@@ -26,6 +26,23 @@ def test_every_shipped_scenario_validates(name):
     assert load_scenario(name).steps >= 1
 
 
+@pytest.mark.parametrize("name", scenario_names())
+def test_every_shipped_scenario_runs_on_both_engines(name):
+    sc = load_scenario(name)
+    engines = ["vector"] + (["agents"] if sc.population.people <= 50_000 else [])
+    for engine in engines:
+        summary = sim.run(sc, engine=engine, seed=1, steps=3, progress=False).summary()
+        assert list(summary.index) == list(sc.businesses) and summary.customers.sum() > 0
+
+
+def test_trade_presets_differ_where_the_seeds_say():
+    salon, parts = load_scenario("beauty_salon"), load_scenario("auto_parts")
+    assert salon.businesses["focal"].intimacy_difficulty < parts.businesses["focal"].intimacy_difficulty
+    assert load_scenario("poor_quality").businesses["focal"].failure_rate > 5 * load_scenario(
+        "default").businesses["focal"].failure_rate
+    assert load_scenario("big_brand").population.people > 1_000_000
+
+
 @pytest.mark.parametrize("name", policy_names())
 def test_every_shipped_policy_resolves(name):
     sc = load_scenario("default").with_overrides({"businesses.focal.policy": name})
