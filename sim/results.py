@@ -55,9 +55,19 @@ class Results:
         return out
 
 
+def venue_labels(venues, n: int) -> np.ndarray:
+    """Each person's venues as one label, e.g. "niche|popular" ("" for none); ``venues`` are the
+    world's VenueSpecs, whose members never change during a run."""
+    labels = np.full(n, "", dtype=object)
+    for v in venues:
+        members = v.members
+        labels[members] = np.where(labels[members] == "", v.name, labels[members] + "|" + v.name)
+    return labels
+
+
 def agents_frame(names: list[str], cls: np.ndarray, supplier: np.ndarray, trust: np.ndarray, level: np.ndarray,
                  accidents: np.ndarray, contacts: np.ndarray, recoveries: np.ndarray, ignored: np.ndarray,
-                 departures: np.ndarray) -> pd.DataFrame:
+                 departures: np.ndarray, venues) -> pd.DataFrame:
     """The end-of-run table, long format: one row per person and business. ``contacts`` counts
     the replies and recoveries the person received from the business, ``recoveries`` and
     ``ignored`` its public answers to and silences on their accident reports, ``departures``
@@ -70,6 +80,7 @@ def agents_frame(names: list[str], cls: np.ndarray, supplier: np.ndarray, trust:
         "agent_id": pos,
         "role": pd.Categorical(np.repeat(roles, nb), categories=["engaged", "observer"]),
         "participation": pd.Categorical(np.repeat(np.array(CLASS_NAMES)[cls], nb), categories=list(CLASS_NAMES)),
+        "venues": pd.Categorical(np.repeat(venue_labels(venues, n), nb)),
         "business": pd.Categorical(np.array(names)[which], categories=names),
         "trust": trust.reshape(-1),
         "level": level.reshape(-1).astype(np.int8),

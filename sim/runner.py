@@ -79,7 +79,7 @@ def _run_agents(sc: Scenario, seed: Any, horizon: int, tick) -> Results:
     ts["step"] = ts["step"].astype(int)
     ts = tidy_timeseries(ts, sc.business_names)
     agents = agents_frame(sc.business_names, model.cls, model.supplier, model.trust, model.level, model.accidents,
-                          model.contacts, model.recoveries, model.ignored, model.departures)
+                          model.contacts, model.recoveries, model.ignored, model.departures, model.specs_venues)
     return Results(ts, agents, sc, seed, "agents")
 
 

@@ -92,7 +92,11 @@ def test_results_tables_and_files(tmp_path):
     assert len(ts) == 21 * 2 and list(ts.business.cat.categories) == ["focal", "rival"]
     assert ts.isna().sum().sum() == 0
     ag = res.agents
-    assert {"agent_id", "role", "business", "trust", "level", "is_customer", "accidents"} <= set(ag.columns)
+    assert {"agent_id", "role", "venues", "business", "trust", "level", "is_customer", "accidents"} <= set(ag.columns)
+    model = TrustModel(small(), rng=2)
+    by_person = ag[ag.business == "focal"].set_index("agent_id").venues.astype(str)
+    for person in model.people[:50]:  # same seed, same world: each person's venues as the agent has them
+        assert by_person[person.pos] == "|".join(model.specs_venues[v].name for v in person.venues)
     assert len(ag) == 1650 * 2 and set(ag.role) == {"engaged", "observer"}
     assert (ag.groupby("agent_id", observed=True).is_customer.sum() <= 1).all()
     summary = res.summary()

@@ -53,5 +53,5 @@ def run_vector(scenario: Scenario, seed: Any, horizon: int, tick: Callable[[int]
     st, ts = run_state(scenario, seed, horizon, tick)
     ts = tidy_timeseries(ts, scenario.business_names)
     agents = agents_frame(scenario.business_names, st.cls, st.supplier, st.trust.current(), st.level, st.accidents,
-                          st.contacts, st.recoveries, st.ignored, st.departures)
+                          st.contacts, st.recoveries, st.ignored, st.departures, st.world.venues)
     return Results(ts, agents, scenario, seed, "vector")
