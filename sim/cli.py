@@ -87,36 +87,38 @@ def _parse_value(raw: str) -> Any:
         return raw
 
 
+def _scenario_arguments(parser: argparse.ArgumentParser, engine: str) -> None:
+    """What names a run: the scenario, the engine, the seed, the horizon and overrides."""
+    kind = {"agents": "agents (Mesa)", "vector": "vector (numpy)"}
+    other = kind["vector" if engine == "agents" else "agents"]
+    parser.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
+    parser.add_argument("--engine", choices=ENGINES, default=engine, help=f"{kind[engine]}, the default, or {other}")
+    parser.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
+    parser.add_argument("--steps", type=_steps, default=None, help="days to simulate (default: the scenario's steps)")
+    parser.add_argument("--set", dest="overrides", type=_override, action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario field, e.g. --set businesses.focal.policy=coupon "
+                             "--set population.engaged=5000 (repeatable; values are TOML)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="trustsim", description="An agent-based simulator of trust in digital public.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario and save its results",
                          description="Run a scenario, print the per-business summary and save the results.")
-    run.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
-    run.add_argument("--engine", choices=ENGINES, default="agents", help="agents (Mesa, default) or vector (numpy)")
-    run.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
-    run.add_argument("--steps", type=_steps, default=None, help="days to simulate (default: the scenario's steps)")
-    run.add_argument("--set", dest="overrides", type=_override, action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario field, e.g. --set businesses.focal.policy=coupon "
-                          "--set population.engaged=5000 (repeatable; values are TOML)")
+    _scenario_arguments(run, engine="agents")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="where to write results (default: results/<scenario>-seed<N>)")
 
     cmp = sub.add_parser("compare", help="compare engagement policies over replicates",
                          description="Run the focal business under each policy, on common random numbers, "
-                                     "and print means with 95%% intervals, paired differences and who wins on what.")
-    cmp.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
+                                     "and print means with 95% intervals, paired differences and who wins on what.")
+    _scenario_arguments(cmp, engine="vector")
     cmp.add_argument("--policies", type=_names, default=None, metavar="A,B,...",
                      help="policies to compare (default: the business's own and every library policy)")
     cmp.add_argument("--replicates", type=_positive, default=20, help="replicates per policy (default 20)")
-    cmp.add_argument("--engine", choices=ENGINES, default="vector", help="vector (numpy, default) or agents (Mesa)")
-    cmp.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
-    cmp.add_argument("--steps", type=_steps, default=None, help="days to simulate (default: the scenario's steps)")
     cmp.add_argument("--business", default=None, help="the business whose policy varies (default: the focal one)")
     cmp.add_argument("--baseline", default=None, help="policy the others are compared with (default: the first)")
-    cmp.add_argument("--set", dest="overrides", type=_override, action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario field (repeatable; values are TOML)")
     cmp.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
     cmp.add_argument("--report", type=Path, default=None, metavar="DIR",
                      help="write an HTML report with plots and CSVs to DIR")
