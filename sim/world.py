@@ -21,6 +21,10 @@ CLASS_NAMES = ("regular", "occasional", "never", "observer")
 # Chance that a person of each class reports an accident in public.
 COMPLAIN = np.array([0.9, 0.5, 0.0, 0.0])
 
+# Tier of each post kind (indexed by rules.EXPERIENCE, OUTCOME, MEANING, ACCIDENT) under the
+# "outcomes_first" priority: meaning first, then outcome, accident, experience.
+OUTCOME_TIER = np.array([3, 1, 0, 2])
+
 # Bytes of state per person in each engine, for the memory check before allocating.
 # vector: peak RSS of a 10M-person run of the engine per person and business (1.87 GiB / 2e7,
 # tests/benchmarks/test_bench_engines.py); its state alone is ~27 bytes, the rest is world-building

@@ -6,6 +6,7 @@ import mesa
 import numpy as np
 
 from .. import rules
+from ..world import OUTCOME_TIER
 from .people import Post
 
 METRICS = ("posts", "replies", "accidents", "accidents_handled", "accidents_ignored", "mentions_positive",
@@ -13,14 +14,14 @@ METRICS = ("posts", "replies", "accidents", "accidents_handled", "accidents_igno
            "defections", "promo_posts", "coupon_posts")
 
 
-def priority_tier(priority: str, post: Post, j: int, level: int, contacts: int) -> int:
+def priority_tier(priority: str, post: Post, level: int, contacts: int) -> int:
     """Lower tiers are answered first; ties are broken at random."""
     if priority == "accidents_first":
         return 0 if post.kind == rules.ACCIDENT else 1
     if priority == "regulars_first":
         return -(100 * level + min(contacts, 99))
     if priority == "outcomes_first":
-        return {rules.MEANING: 0, rules.OUTCOME: 1, rules.ACCIDENT: 2, rules.EXPERIENCE: 3}[post.kind]
+        return int(OUTCOME_TIER[post.kind])
     return 0
 
 
@@ -56,7 +57,7 @@ class Business(mesa.Agent):
         care_cap, promo_n, coupon_n = self._capacity()
         candidates = [p for p in posts if p.venue in present and (p.kind != rules.ACCIDENT or p.about == j)]
         keys = rng_order.random(len(candidates))
-        tiers = [priority_tier(s.priority, p, j, int(model.level[p.pos, j]), int(model.contacts[p.pos, j]))
+        tiers = [priority_tier(s.priority, p, int(model.level[p.pos, j]), int(model.contacts[p.pos, j]))
                  for p in candidates]
         order = sorted(range(len(candidates)), key=lambda i: (tiers[i], keys[i]))
         answered = [candidates[i] for i in order[:care_cap]]

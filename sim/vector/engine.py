@@ -14,12 +14,11 @@ import numpy as np
 
 from .. import rules
 from ..streams import Streams, bernoulli_candidates
+from ..world import OUTCOME_TIER
 from .state import KIND, NK, Posts, VectorState
 from .venues import kth_venue, venue_count
 
 ACCIDENT = rules.ACCIDENT
-# Tier of a post kind under "outcomes_first": meaning, outcome, accident, experience.
-OUTCOME_TIER = np.array([3, 1, 0, 2])
 RESHARE = {"care": "mention_positive", "recovery": "mention_positive", "ignored": "mention_negative"}
 # Above this many expected sightings of one kind, and several per member, a venue's sightings are
 # drawn as one Poisson count per member instead of one member per sighting. Equal in
