@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,11 @@ def check_fits(scenario: Scenario, engine: str) -> None:
 
 
 def run(scenario: Scenario | str | Path, *, engine: str = "agents", seed: Any = 0, steps: int | None = None,
-        progress: bool | None = None) -> Results:
+        progress: bool | None = None, on_day: Callable[[int], Any] | None = None) -> Results:
     """Run one scenario. ``engine`` is "agents" (Mesa) or "vector" (numpy); ``seed`` an int or
     SeedSequence; ``steps`` overrides the scenario's horizon; ``progress`` shows a bar (default:
-    only when the run takes longer than a second and stderr is a terminal)."""
+    only when the run takes longer than a second and stderr is a terminal); ``on_day(day)`` is
+    called after each simulated day (an exception raised there stops the run)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if engine not in ENGINES:
         raise ValueError(f"engine = {engine!r}: allowed are {', '.join(ENGINES)}")
@@ -55,12 +57,21 @@ def run(scenario: Scenario | str | Path, *, engine: str = "agents", seed: Any = 
     horizon = steps or sc.steps
     bar = tqdm(total=horizon, desc=f"{sc.name} ({engine})", unit="day", delay=1.0,
                disable=(progress is False) or None, leave=False)
+    day = 0
+
+    def tick(k: int) -> None:
+        nonlocal day
+        day += k
+        bar.update(k)
+        if on_day is not None:
+            on_day(day)
+
     try:
         if engine == "agents":
-            results = _run_agents(sc, seed, horizon, bar.update)
+            results = _run_agents(sc, seed, horizon, tick)
         else:
             from .vector import run_vector
-            results = run_vector(sc, seed, horizon, bar.update)
+            results = run_vector(sc, seed, horizon, tick)
     finally:
         bar.close()
     results.meta.update({"steps": horizon, "scenario": sc.name, "version": _version()})

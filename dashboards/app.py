@@ -1,0 +1,365 @@
+"""The workshop dashboard (Solara): Explore, Compare, Inside the venue, Workshop.
+
+Serve it with ``trustsim dashboard`` (or ``make dashboard``). Every browser page gets its own
+kernel, and with it its own copy of each ``solara.reactive`` below and of each task's state: two
+participants never see or step each other's runs. What is shared is only the process pool and
+the result cache in :data:`SERVICE`, and those hold no session's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import solara
+import solara.lab
+
+from . import charts
+from .jobs import Cancelled, RunService, YearResult, bands, run_comparison, run_year
+from .levers import (LEVERS, Settings, build_scenario, from_query, policy_choices, preset, scenario_choices,
+                     set_lever, to_query)
+from .venue import VenueView
+
+SERVICE = RunService()
+
+# Per session (Solara keeps one value per browser page for module-level reactives).
+settings = solara.reactive(Settings())
+url_checked = solara.reactive(False)
+url_errors = solara.reactive([])
+year = solara.reactive(None)  # YearResult of the last run, or None
+previous = solara.reactive(None)  # the run before it, for "what changed"
+compare_policies = solara.reactive(["experiential", "broadcast"])
+replicates = solara.reactive(5)
+comparison = solara.reactive(None)
+
+HEADLINE = (("trust_all", "Trust (everyone)", "{:.3f}"), ("intimate", "Customers at L2 or L3", "{:,.0f}"),
+            ("customers", "Customers", "{:,.0f}"), ("reach", "People who witnessed it", "{:,.0f}"),
+            ("profit", "Profit over the year", "{:,.0f}"))
+
+# The facilitator's presets: a scenario, a policy and any levers that make the point.
+WORKSHOP = (
+    ("The caring salon", "beauty_salon", "experiential", {}, "Caring answers where intimacy comes easily."),
+    ("Broadcasting auto parts", "auto_parts", "broadcast", {}, "Selling into a trade where intimacy is hard."),
+    ("Coupon blitz", "default", "coupon", {}, "Coupons buy purchases; do they buy trust?"),
+    ("Great words, poor product", "poor_quality", "experiential", {}, "Caring cannot cover for failures."),
+    ("Peer playground", "default", "peer_playground", {}, "Customers answering customers."),
+    ("Scripted caring", "default", "scripted_caring", {}, "Care that reads like a script."),
+    ("Revolving door", "default", "experiential", {"turnover": 1.5}, "High staff turnover, nothing captured."),
+    ("The silent business", "default", "silent", {}, "Saying nothing at all."),
+)
+
+
+def headline(result: YearResult) -> dict[str, float]:
+    s = result.summary().loc[result.focal]
+    return {"trust_all": float(s.trust_all), "intimate": float(s.level2 + s.level3), "customers": float(s.customers),
+            "reach": float(s.reach), "profit": float(s.profit)}
+
+
+@solara.lab.task
+def run_explore() -> None:
+    s = settings.value
+
+    def progress(p: float) -> None:
+        run_explore.progress = p
+
+    try:
+        result = run_year(SERVICE, s, progress, lambda: not run_explore.is_current())
+    except Cancelled:
+        return
+    previous.set(year.value)
+    year.set(result)
+
+
+@solara.lab.task
+def run_compare() -> None:
+    def progress(p: float) -> None:
+        run_compare.progress = p
+
+    try:
+        result = run_comparison(SERVICE, settings.value, list(compare_policies.value), replicates.value, progress,
+                                lambda: not run_compare.is_current())
+    except Cancelled:
+        return
+    comparison.set(result)
+
+
+def share_query() -> str:
+    return to_query(settings.value)
+
+
+# ---- pieces ------------------------------------------------------------------------------------
+
+@solara.component
+def UrlSync():
+    """Read the settings from the address once per session; afterwards keep the address showing
+    the current settings, so copying it shares exactly what this participant sees."""
+    router = solara.use_router()
+
+    def read_once():
+        if not url_checked.value:
+            url_checked.set(True)
+            if router.search:
+                s, errors = from_query(router.search)
+                settings.set(s)
+                url_errors.set(errors)
+
+    solara.use_effect(read_once, [])
+    query = to_query(settings.value)
+
+    def write():
+        if url_checked.value and router.search != query:
+            router.push(f"{router.path}?{query}")
+
+    solara.use_effect(write, [query, router.path, url_checked.value])
+
+
+@solara.component
+def UrlErrors():
+    if url_errors.value:
+        with solara.Warning(dense=True):
+            solara.Markdown("**Some settings in the link were refused** (the preset's values are used instead):\n\n"
+                            + "\n".join(f"- `{e}`" for e in url_errors.value))
+
+
+@solara.component
+def Levers():
+    s = settings.value
+    solara.Select("Scenario", values=list(scenario_choices()), value=s.scenario,
+                  on_value=lambda v: settings.set(preset(v, s.policy, s.seed)))
+    solara.Select("Policy of the focal business", values=list(policy_choices()), value=s.policy,
+                  on_value=lambda v: settings.set(preset(s.scenario, v, s.seed)))
+    for lv in LEVERS:
+        with solara.Div(classes=[f"lever-{lv.name}"]):
+            value = getattr(s, lv.name)
+            solara.SliderFloat(f"{lv.label}: {value:g}", value=value, min=lv.lo, max=lv.hi, step=lv.step,
+                               on_value=lambda v, name=lv.name: settings.set(set_lever(settings.value, name, v)))
+            solara.Text(lv.help, style={"font-size": "0.75em", "color": "#666"})
+    solara.InputInt("Seed", value=s.seed, on_value=lambda v: settings.set(replace(settings.value, seed=max(0, v))))
+    solara.Button("Back to the preset's values", text=True,
+                  on_click=lambda: settings.set(preset(s.scenario, s.policy, s.seed)))
+
+
+@solara.component
+def RunButtons(task, label: str):
+    with solara.Row():
+        solara.Button(label, color="primary", on_click=task, disabled=task.pending, classes=["run-button"])
+        if task.pending:
+            solara.Button("Cancel", on_click=task.cancel, classes=["cancel-button"])
+    if task.pending:
+        solara.ProgressLinear(task.progress if task.progress is not None else True)
+
+
+@solara.component
+def Numbers(result: YearResult, before: YearResult | None):
+    now = headline(result)
+    old = headline(before) if before is not None else None
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
+        for key, label, fmt in HEADLINE:
+            with solara.Card(style={"min-width": "170px"}, classes=[f"number-{key}"]):
+                solara.Text(label, style={"font-size": "0.8em", "color": "#555"})
+                solara.HTML(tag="div", unsafe_innerHTML=fmt.format(now[key]),
+                            style={"font-size": "1.6em", "font-weight": "bold"}, classes=["number-value"])
+                if old is not None:
+                    d = now[key] - old[key]
+                    solara.Text(("+" if d >= 0 else "") + fmt.format(d) + " vs your previous run",
+                                style={"font-size": "0.75em", "color": "#1b7837" if d >= 0 else "#b2182b"})
+
+
+@solara.component
+def YearCharts(result: YearResult):
+    figs = solara.use_memo(lambda: charts.year_figures(result.timeseries, result.focal), [id(result)])
+    with solara.Row(style={"flex-wrap": "wrap"}, classes=["year-charts"]):
+        for name, fig in figs.items():
+            with solara.Div(classes=[f"chart-{name}"]):
+                solara.FigureMatplotlib(fig, dependencies=[id(result), name], format="png")
+
+
+@solara.component
+def ShareLink():
+    query = share_query()
+    solara.HTML(tag="div", unsafe_innerHTML=f'<a class="share-link" href="./?{query}">Link to these settings</a> '
+                                            "(or copy the address bar: it always carries the current settings)")
+
+
+@solara.component
+def Download(result: YearResult | None):
+    if result is None:
+        return
+    solara.FileDownload(lambda: result.timeseries.to_csv(index=False).encode(), filename="trustsim-run.csv",
+                        label="Download this run (CSV)")
+
+
+# ---- pages -------------------------------------------------------------------------------------
+
+@solara.component
+def Explore():
+    solara.Title("Explore - trust in digital public")
+    result = year.value
+    with solara.Columns([1, 3]):
+        with solara.Column():
+            Levers()
+        with solara.Column():
+            UrlErrors()
+            solara.Markdown("Pick a scenario and a policy, move the levers, and run a year of the focal business "
+                            "(20,000 people or so, a few seconds). Each run is yours alone.")
+            RunButtons(run_explore, "Run a year")
+            if result is None:
+                solara.Info("No run yet: press \"Run a year\".")
+                return
+            if result.settings != settings.value:
+                solara.Info("The levers moved since this run: press \"Run a year\" to see their effect.")
+            s = result.settings
+            solara.Markdown(f"**{s.scenario}**, focal business under **{s.policy}**, seed {s.seed}"
+                            + (" (served from the cache: someone ran exactly these settings)" if result.cached else
+                               f" ({result.seconds:.1f} s)"))
+            Numbers(result, previous.value)
+            YearCharts(result)
+            with solara.Row():
+                Download(result)
+                ShareLink()
+
+
+@solara.component
+def Compare():
+    solara.Title("Compare - trust in digital public")
+    UrlErrors()
+    s = settings.value
+    solara.Markdown(f"Two or three policies for the focal business of **{s.scenario}**, each run on the same "
+                    "replicate seeds (common random numbers), with the other levers as set on Explore.")
+    with solara.Row():
+        solara.SelectMultiple("Policies (2 or 3)", values=list(compare_policies.value), all_values=list(policy_choices()),
+                              on_value=lambda v: compare_policies.set(list(v)[:3]))
+        solara.SliderInt("Replicates", value=replicates, min=2, max=10)
+    if len(compare_policies.value) < 2:
+        solara.Warning("Choose at least two policies.")
+        return
+    RunButtons(run_compare, "Compare")
+    c = comparison.value
+    if c is None:
+        solara.Info("No comparison yet: press \"Compare\".")
+        return
+    ComparisonView(c)
+
+
+@solara.component
+def ComparisonView(c):
+    solara.Markdown(f"**{', '.join(c.policies)}** on {c.scenario.name}, {c.replicates} replicates each.")
+    says = c.verdicts()
+    solara.Markdown("\n".join(f"- {line}" for line in says["says"]), style={"font-size": "1.05em"})
+    figs = solara.use_memo(lambda: [
+        charts.band_figure(bands(c, "trust_all"), "Trust (everyone), mean and 5-95% of replicates", "trust"),
+        charts.band_figure(bands(c, "profit", cumulative=True), "Cumulative profit", "profit"),
+        charts.band_figure(bands(c, "customers"), "Customers", "customers"),
+    ], [id(c)])
+    with solara.Row(style={"flex-wrap": "wrap"}, classes=["compare-charts"]):
+        for i, fig in enumerate(figs):
+            solara.FigureMatplotlib(fig, dependencies=[id(c), i], format="png")
+
+
+@solara.component
+def Venue():
+    solara.Title("Inside the venue - trust in digital public")
+    s = settings.value
+    tick, set_tick = solara.use_state(0)
+    view = solara.use_memo(lambda: VenueView(build_scenario(s), s.seed), [s])
+    playing, set_playing = solara.use_state(False)
+
+    def step(n: int = 1) -> None:
+        for _ in range(n):
+            view.step()
+        set_tick(lambda t: t + 1)
+
+    def play():
+        # A thread of this session steps its own model; sleep keeps the room's server responsive.
+        import time
+        while playing_ref.current and view.day < view.model.horizon:
+            view.step()
+            set_tick(lambda t: t + 1)
+            time.sleep(0.4)
+
+    playing_ref = solara.use_ref(False)
+    playing_ref.current = playing
+    solara.use_thread(play if playing else (lambda: None), dependencies=[playing, view])
+
+    solara.Markdown(f"The Mesa engine on a small population ({view.scenario.population.people} people) of "
+                    f"**{s.scenario}**, focal business under **{s.policy}**. Dots are people, in the smallest venue "
+                    "they belong to; colour is their trust in the focal business, size their intimacy level "
+                    "(small dots are silent observers). Rings mark today's accidents, replies and ignored complaints.")
+    with solara.Row():
+        solara.Button("Step a day", on_click=lambda: step(1), disabled=playing, classes=["step-button"])
+        solara.Button("Step a week", on_click=lambda: step(7), disabled=playing)
+        solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing), color="primary")
+    with solara.Columns([3, 2]):
+        fig = solara.use_memo(view.figure, [view, tick])
+        solara.FigureMatplotlib(fig, dependencies=[id(view), tick], format="png")
+        with solara.Column():
+            counts = view.counts()
+            solara.Markdown(" | ".join(f"**{k}** {v:.3f}" if isinstance(v, float) else f"**{k}** {v}"
+                                       for k, v in counts.items()), style={"font-size": "0.9em"})
+            solara.Markdown("**What happened** (newest first)\n\n" + ("\n".join(f"- {e}" for e in view.log[:25])
+                                                                       or "_nothing yet: step a day_"),
+                            style={"font-size": "0.85em", "max-height": "420px", "overflow-y": "auto"})
+
+
+@solara.component
+def Workshop():
+    solara.Title("Workshop - trust in digital public")
+    router = solara.use_router()
+
+    def choose(scenario: str, policy: str, levers: dict) -> None:
+        s = preset(scenario, policy)
+        for k, v in levers.items():
+            s = set_lever(s, k, v)
+        settings.set(s)
+        router.push(f"/?{to_query(s)}")
+        run_explore()
+
+    def reset() -> None:
+        if run_explore.pending:
+            run_explore.cancel()
+        settings.set(Settings())
+        year.set(None)
+        previous.set(None)
+        comparison.set(None)
+        url_errors.set([])
+
+    solara.Markdown("**Facilitator's presets**: one click sets the scenario, policy and levers, and runs the year.")
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+        for title, scenario, policy, levers, what in WORKSHOP:
+            with solara.Card(title, style={"width": "250px"}):
+                solara.Text(what)
+                solara.Button("Run this", color="primary", classes=["preset-button"],
+                              on_click=lambda scenario=scenario, policy=policy, levers=levers:
+                              choose(scenario, policy, levers))
+    with solara.Row():
+        solara.Button("Reset everything", on_click=reset, classes=["reset-button"])
+        ShareLink()
+        Download(year.value)
+
+
+@solara.component
+def Layout(children=[]):
+    UrlSync()
+    router = solara.use_router()
+    route, siblings = solara.use_route()
+    index = siblings.index(route) if route in siblings else 0
+    query = to_query(settings.value)
+
+    def go(i: int) -> None:
+        path = siblings[i].path
+        router.push(f"/{'' if path == '/' else path}?{query}")
+
+    with solara.AppLayout(title="Trust in digital public") as main:
+        with solara.AppBar():
+            with solara.lab.Tabs(value=index, on_value=go, align="center"):
+                for r in siblings:
+                    solara.lab.Tab(r.label, classes=[f"tab-{r.path.strip('/') or 'explore'}"])
+        solara.Column(children=children)
+    return main
+
+
+routes = [
+    solara.Route(path="/", component=Explore, label="Explore", layout=Layout),
+    solara.Route(path="compare", component=Compare, label="Compare"),
+    solara.Route(path="venue", component=Venue, label="Inside the venue"),
+    solara.Route(path="workshop", component=Workshop, label="Workshop"),
+]

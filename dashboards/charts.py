@@ -1,0 +1,113 @@
+"""Figures for the dashboard: pure functions from run tables to matplotlib Figures.
+
+``matplotlib.figure.Figure`` directly, never pyplot: pyplot keeps global figure state, which a
+server with many sessions must not share. Figures are drawn once per result (the pages memoize
+them), since server-side redraws are what slows a busy room down.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a server; set before any figure is made
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+LEVEL_COLOURS = ("#c6dbef", "#6baed6", "#08519c")  # L1 recognised, L2 outcomes known, L3 meaning shared
+POLICY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+
+
+def _fig(width: float = 5.2, height: float = 3.0) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
+    return fig, fig.subplots()
+
+
+def year_figures(ts: pd.DataFrame, focal: str) -> dict[str, Figure]:
+    """The year of one run: trust, intimacy ladder, witnesses vs participants, customers, profit."""
+    figs = {}
+    day = ts.step.unique()
+    names = list(dict.fromkeys(ts.business))
+    by = {b: ts[ts.business == b] for b in names}
+    f = by[focal]
+
+    fig, ax = _fig()
+    for i, b in enumerate(names):
+        style = dict(color=POLICY_COLOURS[i % len(POLICY_COLOURS)], lw=2 if b == focal else 1.2)
+        ax.plot(day, by[b].trust_engaged, label=f"{b}: engaged", **style)
+        ax.plot(day, by[b].trust_observers, ls="--", label=f"{b}: silent observers", **style)
+    ax.set(title="Trust over the year", xlabel="day", ylabel="mean trust (0-1)")
+    ax.legend(fontsize=7, ncols=2)
+    figs["trust"] = fig
+
+    fig, ax = _fig()
+    ax.stackplot(day, f.level1, f.level2, f.level3, colors=LEVEL_COLOURS,
+                 labels=("L1 recognised", "L2 knows their outcomes", "L3 knows what it means to them"))
+    ax.set(title=f"Intimacy ladder ({focal})", xlabel="day", ylabel="people")
+    ax.legend(fontsize=7, loc="upper left")
+    figs["intimacy"] = fig
+
+    fig, ax = _fig()
+    replied = f.replies.cumsum()
+    ax.plot(day, f.reach, color="#2b8cbe", lw=2, label="people who have witnessed it (reach)")
+    ax.plot(day, replied, color="#e6550d", lw=2, label="replies given (participants addressed)")
+    ax.set(title=f"Witnesses vs participants ({focal})", xlabel="day", ylabel="people")
+    ax.legend(fontsize=7, loc="upper left")
+    figs["witnesses"] = fig
+
+    fig, ax = _fig()
+    for i, b in enumerate(names):
+        ax.plot(day, by[b].customers, color=POLICY_COLOURS[i % len(POLICY_COLOURS)], lw=2 if b == focal else 1.2,
+                label=b)
+    ax.set(title="Customers", xlabel="day", ylabel="customers")
+    ax.legend(fontsize=7)
+    figs["customers"] = fig
+
+    fig, ax = _fig()
+    for i, b in enumerate(names):
+        ax.plot(day, by[b].profit.cumsum(), color=POLICY_COLOURS[i % len(POLICY_COLOURS)],
+                lw=2 if b == focal else 1.2, label=b)
+    ax.set(title="Cumulative profit", xlabel="day", ylabel="profit")
+    ax.legend(fontsize=7)
+    figs["profit"] = fig
+    return figs
+
+
+def band_figure(bands: pd.DataFrame, title: str, ylabel: str) -> Figure:
+    """Mean line and 5-95% replicate band per policy (from dashboards.jobs.bands)."""
+    fig, ax = _fig()
+    for i, (arm, g) in enumerate(bands.groupby("arm", observed=True, sort=False)):
+        c = POLICY_COLOURS[i % len(POLICY_COLOURS)]
+        ax.fill_between(g.step, g.lo, g.hi, color=c, alpha=0.2, lw=0)
+        ax.plot(g.step, g["mean"], color=c, lw=2, label=str(arm))
+    ax.set(title=title, xlabel="day", ylabel=ylabel)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def venue_figure(x: np.ndarray, y: np.ndarray, trust: np.ndarray, level: np.ndarray, engaged: np.ndarray,
+                 venue_centres: dict[str, tuple[float, float, float]], accident: np.ndarray, replied: np.ndarray,
+                 ignored: np.ndarray, title: str) -> Figure:
+    """People placed in their venues, coloured by trust, sized by intimacy; today's accidents,
+    replies and ignored complaints ringed."""
+    fig = Figure(figsize=(7.5, 5.2), dpi=90, layout="constrained")
+    ax = fig.subplots()
+    for name, (cx, cy, r) in venue_centres.items():
+        ax.add_patch(matplotlib.patches.Circle((cx, cy), r, fc="#f4f4f4", ec="#999", lw=1))
+        ax.text(cx, cy + r + 0.04, name, ha="center", va="bottom", fontsize=10, color="#555")
+    size = np.where(engaged, 18 + 28 * level, 6)
+    sc = ax.scatter(x, y, c=trust, s=size, cmap="RdYlGn", vmin=0, vmax=1, marker="o",
+                    edgecolors=np.where(engaged[:, None], [[0.2, 0.2, 0.2, 0.8]], [[0, 0, 0, 0]]), linewidths=0.5)
+    for mask, colour, label in ((accident, "#d62728", "accident reported today"),
+                                (replied, "#1f77b4", "answered today"),
+                                (ignored, "#000000", "complaint ignored today")):
+        if mask.any():
+            ax.scatter(x[mask], y[mask], s=160, facecolors="none", edgecolors=colour, linewidths=2, label=label)
+    fig.colorbar(sc, ax=ax, shrink=0.7, label="trust in the focal business")
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=11, pad=24)
+    if accident.any() or replied.any() or ignored.any():
+        ax.legend(loc="lower center", fontsize=8, ncols=3, bbox_to_anchor=(0.5, -0.08))
+    return fig

@@ -1,0 +1,210 @@
+"""Runs for the dashboard: out of the server process, with progress, cancel and a result cache.
+
+A year of 20,000 people is seconds of pure CPU. Run in the server's threads it would hold the
+GIL and every other user's clicks would wait, so runs go to a pool of worker processes shared
+by all sessions (one per core). The pool, the result cache and the channel that carries progress
+and cancel flags are server infrastructure, shared on purpose; each session's settings, results
+and models stay in that session.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+import pandas as pd
+
+from sim.compare import Comparison, replicate_seeds
+from sim.runner import run
+
+from .levers import Settings, build_scenario
+
+ENGINE = "vector"
+CACHE_SIZE = 128
+
+
+class Cancelled(Exception):
+    """The user cancelled the run."""
+
+
+@dataclass(frozen=True)
+class YearResult:
+    settings: Settings
+    timeseries: pd.DataFrame  # one row per (step, business), as sim.Results.timeseries
+    focal: str
+    seconds: float  # compute time in the worker (0 when served from the cache)
+    cached: bool = False
+
+    def summary(self) -> pd.DataFrame:
+        ts = self.timeseries
+        last = ts[ts.step == ts.step.max()].set_index("business")
+        totals = ts[ts.step > 0].groupby("business", observed=True)[["profit", "purchases", "accidents_handled",
+                                                                     "accidents_ignored", "engagement_cost"]].sum()
+        out = last[["policy", "trust_all", "trust_engaged", "trust_observers", "level1", "level2", "level3",
+                    "customers", "reach"]].join(totals)
+        return out.loc[list(dict.fromkeys(ts.business))]
+
+
+def _year(settings: Settings, status: Any, key: str, policy: str | None = None, seed: Any = None) -> YearResult:
+    """Worker side: one year of one settings (optionally another policy and seed), reporting the
+    day reached every few days and stopping when asked to."""
+    sc = build_scenario(settings)
+    if policy is not None:
+        sc = sc.with_overrides({f"businesses.{sc.focal}.policy": policy}, source=f"dashboard (policy {policy})")
+    t0 = time.perf_counter()
+
+    def on_day(day: int) -> None:
+        if day % 5 == 0:
+            if status.get(key + ":cancel"):
+                raise Cancelled()
+            status[key] = day
+
+    res = run(sc, engine=ENGINE, seed=settings.seed if seed is None else seed, progress=False, on_day=on_day)
+    return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0)
+
+
+class Job:
+    """One submitted run: poll ``day``, ``cancel()`` it, or wait for ``result()``."""
+
+    def __init__(self, future: Future, status: Any, key: str, days: int):
+        self.future, self._status, self.key, self.days = future, status, key, days
+
+    @property
+    def day(self) -> int:
+        if self.future.done():
+            return self.days
+        try:
+            return int(self._status.get(self.key, 0))
+        except (OSError, EOFError):  # the server is shutting down
+            return 0
+
+    def cancel(self) -> None:
+        if not self.future.cancel():  # already running: ask it to stop at its next check
+            self._status[self.key + ":cancel"] = True
+
+    def result(self, timeout: float | None = None) -> Any:
+        try:
+            return self.future.result(timeout)
+        finally:
+            if self.future.done():
+                self._status.pop(self.key, None)
+                self._status.pop(self.key + ":cancel", None)
+
+
+class RunService:
+    """The process pool, the progress channel and the cache, created on first use."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or int(os.environ.get("TRUSTSIM_DASHBOARD_WORKERS", 0)) or os.cpu_count() or 1
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._status: Any = None
+        self._cache: OrderedDict[tuple, YearResult] = OrderedDict()
+
+    def _start(self) -> tuple[ProcessPoolExecutor, Any]:
+        with self._lock:
+            if self._pool is None:
+                # forkserver: the server has many threads, and a threaded process must not fork.
+                ctx = get_context("forkserver")
+                ctx.set_forkserver_preload(["sim.runner", "sim.vector", "dashboards.levers"])
+                manager = ctx.Manager()
+                self._status = manager.dict()
+                self._manager = manager
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            return self._pool, self._status
+
+    def submit(self, settings: Settings, *, policy: str | None = None, seed: Any = None) -> Job:
+        pool, status = self._start()
+        key = uuid.uuid4().hex
+        days = build_scenario(settings).steps
+        return Job(pool.submit(_year, settings, status, key, policy, seed), status, key, days)
+
+    def cached(self, settings: Settings) -> YearResult | None:
+        with self._lock:
+            hit = self._cache.get(_key(settings))
+            if hit is not None:
+                self._cache.move_to_end(_key(settings))
+            return hit
+
+    def remember(self, result: YearResult) -> None:
+        with self._lock:
+            self._cache[_key(result.settings)] = result
+            self._cache.move_to_end(_key(result.settings))
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._manager.shutdown()
+                self._pool = None
+
+
+def _key(s: Settings) -> tuple:
+    return tuple(sorted(vars(s).items()))
+
+
+def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], bool], poll: float = 0.25) -> list:
+    """Wait for every job, reporting overall progress (0-100); if ``stop()`` turns true, cancel them
+    all and raise Cancelled."""
+    total = sum(j.days for j in jobs)
+    while not all(j.future.done() for j in jobs):
+        if stop():
+            for j in jobs:
+                j.cancel()
+            raise Cancelled()
+        progress(100.0 * sum(j.day for j in jobs) / total)
+        time.sleep(poll)
+    progress(100.0)
+    return [j.result() for j in jobs]
+
+
+def run_year(service: RunService, settings: Settings, progress: Callable[[float], None],
+             stop: Callable[[], bool]) -> YearResult:
+    """One year of ``settings``: from the cache when someone already ran exactly these settings."""
+    hit = service.cached(settings)
+    if hit is not None:
+        progress(100.0)
+        return YearResult(hit.settings, hit.timeseries, hit.focal, 0.0, cached=True)
+    [result] = wait([service.submit(settings)], progress, stop)
+    service.remember(result)
+    return result
+
+
+def run_comparison(service: RunService, settings: Settings, policies: list[str], replicates: int,
+                   progress: Callable[[float], None], stop: Callable[[], bool]) -> Comparison:
+    """The focal business under each policy, ``replicates`` runs each on common random numbers (the
+    seed of replicate k is shared by every policy, as in sim.compare); the other levers held fixed."""
+    seeds = replicate_seeds(settings.seed, replicates)
+    arms = [(p, k) for k in range(replicates) for p in policies]
+    jobs = [service.submit(settings, policy=p, seed=seeds[k]) for p, k in arms]
+    results = wait(jobs, progress, stop)
+    frames = []
+    for (p, k), res in zip(arms, results):
+        ts = res.timeseries.copy()
+        ts.insert(0, "replicate", k)
+        ts.insert(0, "arm", p)
+        frames.append(ts)
+    ts = pd.concat(frames, ignore_index=True)
+    ts["arm"] = pd.Categorical(ts["arm"], categories=policies)
+    sc = build_scenario(settings)
+    return Comparison(ts, sc, list(policies), sc.focal, policies[0], replicates, settings.seed, ENGINE)
+
+
+def bands(comparison: Comparison, column: str, cumulative: bool = False) -> pd.DataFrame:
+    """Per policy and day: mean, 5th and 95th percentile over replicates of one focal column."""
+    ts = comparison.focal[["arm", "replicate", "step", column]].sort_values(["arm", "replicate", "step"])
+    if cumulative:
+        ts[column] = ts.groupby(["arm", "replicate"], observed=True)[column].cumsum()
+    g = ts.groupby(["arm", "step"], observed=True)[column]
+    return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(0.05), "hi": g.quantile(0.95)}).reset_index()
+
