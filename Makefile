@@ -9,16 +9,19 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 STAMP_DEV := $(VENV)/.installed-dev
+ASSETS  := $(VENV)/.solara-assets
 # `make demo PYTHON=/path/to/python3.12` skips the search below.
 PYTHON  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench install install-dev clean distclean
+.PHONY: help demo test bench install install-dev assets dashboard screenshots clean distclean
 
 help:
 	@echo "make demo       create $(VENV) (Python >= 3.12), install trustsim, compare the main policies (report in reports/demo)"
 	@echo "make test       install the dev extras and run the whole test suite"
 	@echo "make bench      run the benchmarks (tests/benchmarks) with timing"
+	@echo "make dashboard  serve the workshop dashboard on http://127.0.0.1:8765 (DASHBOARD_ARGS='--host 0.0.0.0' for a room)"
+	@echo "make screenshots  regenerate docs/screenshots/*.png of every dashboard page (needs /usr/bin/chromium)"
 	@echo "make clean      remove caches, build files and install stamps (keeps $(VENV) and results/)"
 	@echo "make distclean  clean, and remove $(VENV) too"
 
@@ -28,16 +31,31 @@ DEMO_POLICIES ?= experiential,broadcast,coupon,peer_playground,silent
 demo: install
 	$(VENV)/bin/trustsim compare default --policies $(DEMO_POLICIES) --replicates 20 --report reports/demo
 
-test: install-dev
+# The browser tests need Solara's front end in the venv (no CDN here) and Debian's chromium.
+test: install-dev assets
 	$(PY) -m pytest
 
 # --benchmark-skip in pyproject's addopts keeps benchmarks out of `make test`; the later
 # --benchmark-enable/--benchmark-only win here because command-line options come after addopts.
-bench: install-dev
+bench: install-dev assets
 	$(PY) -m pytest tests/benchmarks --benchmark-enable --benchmark-only
 
 install: $(STAMP)
 install-dev: $(STAMP_DEV)
+assets: $(ASSETS)
+
+DASHBOARD_ARGS ?=
+dashboard: $(ASSETS)
+	$(VENV)/bin/trustsim dashboard $(DASHBOARD_ARGS)
+
+screenshots: install-dev assets
+	$(PY) -m dashboards.screenshots docs/screenshots
+
+# Solara's page loads its JavaScript, CSS and fonts through a CDN proxy; offline it stays blank
+# unless the packages sit in $(VENV)/share/solara/cdn. They come from the npm registry.
+$(ASSETS): $(STAMP)
+	$(PY) -m dashboards.assets
+	@touch $@
 
 # Candidates in order of preference. A pyenv shim such as `python3.12` may exist and still fail
 # ("command not found" unless PYENV_VERSION is set), so each candidate is run, not just looked up;
@@ -78,7 +96,7 @@ $(STAMP_DEV): $(STAMP) pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .hypothesis .benchmarks $(STAMP) $(STAMP_DEV)
+	rm -rf build dist *.egg-info .pytest_cache .hypothesis .benchmarks $(STAMP) $(STAMP_DEV) $(ASSETS)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

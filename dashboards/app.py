@@ -177,7 +177,7 @@ def YearCharts(result: YearResult):
 def ShareLink():
     query = share_query()
     solara.HTML(tag="div", unsafe_innerHTML=f'<a class="share-link" href="./?{query}">Link to these settings</a> '
-                                            "(or copy the address bar: it always carries the current settings)")
+                                            "(the address bar carries them too)")
 
 
 @solara.component
@@ -197,6 +197,7 @@ def Explore():
     with solara.Columns([1, 3]):
         with solara.Column():
             Levers()
+            ShareLink()
         with solara.Column():
             UrlErrors()
             solara.Markdown("Pick a scenario and a policy, move the levers, and run a year of the focal business "
@@ -213,9 +214,7 @@ def Explore():
                                f" ({result.seconds:.1f} s)"))
             Numbers(result, previous.value)
             YearCharts(result)
-            with solara.Row():
-                Download(result)
-                ShareLink()
+            Download(result)
 
 
 @solara.component
@@ -338,7 +337,6 @@ def Workshop():
 
 @solara.component
 def Layout(children=[]):
-    UrlSync()
     router = solara.use_router()
     route, siblings = solara.use_route()
     index = siblings.index(route) if route in siblings else 0
@@ -353,6 +351,7 @@ def Layout(children=[]):
             with solara.lab.Tabs(value=index, on_value=go, align="center"):
                 for r in siblings:
                     solara.lab.Tab(r.label, classes=[f"tab-{r.path.strip('/') or 'explore'}"])
+        UrlSync()  # inside the layout: an element made outside the returned tree would never mount
         solara.Column(children=children)
     return main
 

@@ -52,6 +52,12 @@ def _steps(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of days >= 1)") from None
 
 
+def _port(text: str) -> int:
+    if not (text.isdigit() and 1 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a port number from 1 to 65535)")
+    return int(text)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -149,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
                                      "indices with confidence intervals (CSV and plot), for grids and LHS plots of "
                                      "each outcome against each parameter with bands.")
     ana.add_argument("dir", type=Path, metavar="DIR", help="a folder written by `trustsim sweep`")
+
+    dash = sub.add_parser("dashboard", help="serve the live workshop dashboard (Solara) in production mode",
+                          description="Serve the dashboard: Explore, Compare, Inside the venue, Workshop. Each "
+                                      "browser gets its own session; runs go to a pool of worker processes.")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1; 0.0.0.0 lets a room's laptops in)")
+    dash.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
+    dash.add_argument("--max-sessions", type=_positive, default=120,
+                      help="most browser sessions at once; more wait on 'Loading app' (default 120)")
+    dash.add_argument("--cull-minutes", type=_positive, default=10,
+                      help="minutes a closed tab's session is kept before it is freed (default 10)")
+    dash.add_argument("--workers", type=_positive, default=None, help="run processes (default: one per core)")
     return parser
 
 
@@ -163,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "dashboard":
+            return _dashboard(args)
         return _run(args)
     except UsageError as exc:
         _fail(str(exc))
@@ -384,6 +404,20 @@ def _analyze(args: argparse.Namespace) -> int:
     for f in result.files:
         print(f"wrote {f}")
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    try:
+        from dashboards.serve import missing_assets, serve
+    except ImportError as exc:
+        raise UsageError(f"trustsim: error: the dashboard is not installed here ({exc}); run `make dashboard` "
+                         "from a checkout") from None
+    missing = missing_assets()
+    if missing:
+        raise UsageError(f"trustsim: error: Solara's front-end packages are missing ({', '.join(missing)}), so pages "
+                         "would stay blank offline; run `make assets` (or `python -m dashboards.assets`) first")
+    serve(args.host, args.port, args.max_sessions, args.cull_minutes, args.workers)
+    return 0  # not reached: serve() replaces this process
 
 
 def _print_comparison(c) -> None:

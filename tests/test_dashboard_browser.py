@@ -1,0 +1,167 @@
+"""The dashboard in a real browser: Chromium (Debian's) driven by Playwright against `trustsim dashboard`.
+
+These open the served app as a participant would: move a slider, run, watch the chart and the
+numbers change, open a shared link, and check two browsers do not see each other's state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from dashboards.browser import have_chromium, launch, served
+
+pytestmark = pytest.mark.slow
+
+if not have_chromium():
+    if os.environ.get("TRUSTSIM_REQUIRE_BROWSER"):
+        raise RuntimeError("the browser tests need /usr/bin/chromium (apt-get install -y chromium); .ci/run installs it")
+    pytest.skip("no /usr/bin/chromium here (apt-get install -y chromium); .ci/run installs it", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+RUN_TIMEOUT = 90_000  # ms: a year of 22,000 people on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("dashboard") / "server.log"
+    with served(workers=2, log=log) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_text("Caring replies")).to_be_visible(timeout=60_000)
+
+
+def set_slider(page, lever: str, key: str) -> None:
+    slider = page.locator(f".lever-{lever} [role=slider]")
+    slider.focus()
+    page.keyboard.press(key)
+
+
+def number(page, key: str) -> str:
+    return page.locator(f".number-{key} .number-value").inner_text()
+
+
+def run_year(page) -> None:
+    page.locator(".run-button").click()
+    expect(page.locator(".chart-trust img")).to_be_visible(timeout=RUN_TIMEOUT)
+    expect(page.locator(".run-button")).to_be_enabled(timeout=RUN_TIMEOUT)
+
+
+def test_move_a_slider_run_and_see_chart_and_numbers_change(server, page):
+    open_app(page, server)
+    expect(page.get_by_text("No run yet")).to_be_visible()
+    run_year(page)
+    first = {k: number(page, k) for k in ("trust_all", "profit")}
+    assert re.fullmatch(r"0\.\d{3}", first["trust_all"])
+    chart = page.locator(".chart-trust img").get_attribute("src")
+
+    set_slider(page, "caring", "Home")  # no caring replies at all
+    expect(page.locator(".lever-caring")).to_contain_text("Caring replies: 0")
+    expect(page.get_by_text("The levers moved since this run")).to_be_visible()
+    run_year(page)
+    expect(page.locator(".number-trust_all .number-value")).not_to_have_text(first["trust_all"], timeout=RUN_TIMEOUT)
+    expect(page.get_by_text("vs your previous run").first).to_be_visible()
+    assert page.locator(".chart-trust img").get_attribute("src") != chart
+    # Without caring replies, trust in the focal business ends lower than with them.
+    assert float(number(page, "trust_all")) < float(first["trust_all"])
+    # The address bar now carries the new settings.
+    page.wait_for_url(re.compile(r"caring=0&"), timeout=10_000)
+
+
+def test_shared_link_restores_its_settings(server, page):
+    open_app(page, server + "?scenario=beauty_salon&policy=coupon&authenticity=0.35&staff_capacity=42&seed=7")
+    expect(page.locator(".lever-authenticity")).to_contain_text("Authenticity: 0.35")
+    expect(page.locator(".lever-staff_capacity")).to_contain_text("Staff capacity: 42")
+    expect(page.get_by_text("beauty_salon").first).to_be_visible()
+    expect(page.get_by_text("coupon", exact=True).first).to_be_visible()
+    expect(page.get_by_label("Seed")).to_have_value("7")
+    # The share link on the page carries the same settings.
+    href = page.locator("a.share-link").get_attribute("href")
+    assert "scenario=beauty_salon" in href and "authenticity=0.35" in href and "seed=7" in href
+
+
+def test_bad_values_in_a_link_are_refused_with_a_message(server, page):
+    open_app(page, server + "?scenario=atlantis&caring=5&turnover=abc")
+    expect(page.get_by_text("Some settings in the link were refused")).to_be_visible()
+    expect(page.get_by_text("caring=5: out of range; allowed: 0 to 1")).to_be_visible()
+    expect(page.get_by_text("scenario='atlantis': not a preset")).to_be_visible()
+    expect(page.get_by_text("turnover='abc': not a number")).to_be_visible()
+    expect(page.locator(".lever-caring")).to_contain_text("Caring replies: 0.9")  # the preset's value
+
+
+def test_two_browsers_do_not_see_each_others_state(server, browser):
+    a_ctx, b_ctx = browser.new_context(), browser.new_context()
+    try:
+        a, b = a_ctx.new_page(), b_ctx.new_page()
+        open_app(a, server)
+        open_app(b, server)
+        set_slider(a, "authenticity", "Home")
+        expect(a.locator(".lever-authenticity")).to_contain_text("Authenticity: 0")
+        run_year(a)
+        b.reload()
+        expect(b.get_by_text("Caring replies")).to_be_visible(timeout=60_000)
+        expect(b.locator(".lever-authenticity")).to_contain_text("Authenticity: 0.9")
+        expect(b.get_by_text("No run yet")).to_be_visible()
+        assert a.locator(".number-trust_all").count() == 1
+    finally:
+        a_ctx.close()
+        b_ctx.close()
+
+
+def test_every_page_opens_from_the_tabs_keeping_the_settings(server, page):
+    open_app(page, server + "?authenticity=0.6")
+    page.get_by_role("tab", name="Compare").click()
+    expect(page.get_by_text("Policies (2 or 3)").first).to_be_visible()
+    page.get_by_role("tab", name="Inside the venue").click()
+    expect(page.locator(".step-button")).to_be_visible(timeout=30_000)
+    page.locator(".step-button").click()
+    expect(page.get_by_text(re.compile(r"day 1 \|"))).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Workshop").click()
+    expect(page.get_by_text("Facilitator's presets")).to_be_visible()
+    assert "authenticity=0.6" in page.url
+    page.get_by_role("tab", name="Explore").click()
+    expect(page.locator(".lever-authenticity")).to_contain_text("Authenticity: 0.6")
+
+
+def test_compare_two_policies_says_who_leads(server, page):
+    open_app(page, server)
+    page.get_by_role("tab", name="Compare").click()
+    expect(page.get_by_text("No comparison yet")).to_be_visible()
+    page.locator(".run-button").click()
+    expect(page.locator(".compare-charts img").first).to_be_visible(timeout=3 * RUN_TIMEOUT)
+    expect(page.get_by_text(re.compile(r"leads on trust all")).first).to_be_visible()
+
+
+def test_workshop_preset_runs_in_one_click_and_downloads_csv(server, page):
+    open_app(page, server)
+    page.get_by_role("tab", name="Workshop").click()
+    page.locator(".preset-button").nth(2).click()  # "Coupon blitz"
+    page.wait_for_url(re.compile(r"policy=coupon"), timeout=10_000)
+    expect(page.locator(".chart-trust img")).to_be_visible(timeout=RUN_TIMEOUT)
+    expect(page.get_by_text("under coupon").first).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_text("Download this run (CSV)").click()
+    text = open(info.value.path()).read()
+    assert text.splitlines()[0].startswith("step,business,policy,trust_engaged")
+    assert len(text.splitlines()) == 2 * 366 + 1
