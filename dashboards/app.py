@@ -15,8 +15,17 @@ import solara.lab
 
 from . import charts
 from .jobs import Cancelled, RunService, YearResult, bands, run_comparison, run_year
-from .levers import (LEVERS, Settings, build_scenario, from_query, policy_choices, preset, scenario_choices,
-                     set_lever, to_query)
+from .levers import (
+    LEVERS,
+    Settings,
+    build_scenario,
+    from_query,
+    policy_choices,
+    preset,
+    scenario_choices,
+    set_lever,
+    to_query,
+)
 from .venue import VenueView
 
 SERVICE = RunService()
@@ -166,11 +175,10 @@ def Numbers(result: YearResult, before: YearResult | None):
 
 @solara.component
 def YearCharts(result: YearResult):
-    figs = solara.use_memo(lambda: charts.year_figures(result.timeseries, result.focal), [id(result)])
     with solara.Row(style={"flex-wrap": "wrap"}, classes=["year-charts"]):
-        for name, fig in figs.items():
+        for name, data in result.charts.items():
             with solara.Div(classes=[f"chart-{name}"]):
-                solara.FigureMatplotlib(fig, dependencies=[id(result), name], format="png")
+                solara.Image(data, format="png")
 
 
 @solara.component

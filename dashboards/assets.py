@@ -28,8 +28,8 @@ def needed_specs() -> list[str]:
     """The exact ``name@version`` specs the installed Solara's page loads through its CDN proxy."""
     import ipyvuetify
     import solara
-    import solara.server.settings
     import solara.server.server
+    import solara.server.settings
 
     template = Path(solara.server.server.__file__).parent / "templates" / "solara.html.j2"
     text = template.read_text()

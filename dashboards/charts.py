@@ -7,6 +7,8 @@ them), since server-side redraws are what slows a busy room down.
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; set before any figure is made
@@ -22,6 +24,12 @@ POLICY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
 def _fig(width: float = 5.2, height: float = 3.0) -> tuple[Figure, object]:
     fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
     return fig, fig.subplots()
+
+
+def png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def year_figures(ts: pd.DataFrame, focal: str) -> dict[str, Figure]:

@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from typing import Any
 
@@ -42,6 +42,7 @@ class YearResult:
     focal: str
     seconds: float  # compute time in the worker (0 when served from the cache)
     cached: bool = False
+    charts: dict[str, bytes] = field(default_factory=dict)  # PNGs drawn in the worker, by chart name
 
     def summary(self) -> pd.DataFrame:
         ts = self.timeseries
@@ -68,7 +69,14 @@ def _year(settings: Settings, status: Any, key: str, policy: str | None = None, 
             status[key] = day
 
     res = run(sc, engine=ENGINE, seed=settings.seed if seed is None else seed, progress=False, on_day=on_day)
-    return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0)
+    if policy is not None:  # one arm of a comparison: the page draws the bands of all arms
+        return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0)
+    # Drawing is CPU too: done here, the server process only forwards the PNGs, so a room's
+    # worth of results does not hold up anyone's clicks.
+    from .charts import png, year_figures
+
+    charts = {name: png(fig) for name, fig in year_figures(res.timeseries, sc.focal).items()}
+    return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0, charts=charts)
 
 
 class Job:
@@ -174,7 +182,7 @@ def run_year(service: RunService, settings: Settings, progress: Callable[[float]
     hit = service.cached(settings)
     if hit is not None:
         progress(100.0)
-        return YearResult(hit.settings, hit.timeseries, hit.focal, 0.0, cached=True)
+        return replace(hit, seconds=0.0, cached=True)
     [result] = wait([service.submit(settings)], progress, stop)
     service.remember(result)
     return result

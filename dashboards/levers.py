@@ -10,7 +10,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
-from sim.scenario import Scenario, ScenarioError, load_scenario, policy_names, scenario_names
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    policy_names,
+    scenario_names,
+)
 
 # The dashboard runs a year in seconds; larger presets (big_brand, 1.1M people) belong to the CLI.
 MAX_PEOPLE = 100_000
