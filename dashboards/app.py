@@ -17,6 +17,7 @@ from . import charts
 from .jobs import Cancelled, RunService, YearResult, bands, run_comparison, run_year
 from .levers import (
     LEVERS,
+    MAX_SEED,
     Settings,
     build_scenario,
     from_query,
@@ -74,8 +75,9 @@ def run_explore() -> None:
         result = run_year(SERVICE, s, progress, lambda: not run_explore.is_current())
     except Cancelled:
         return
-    previous.set(year.value)
-    year.set(result)
+    if run_explore.is_current():  # not cancelled (or reset) while it finished
+        previous.set(year.value)
+        year.set(result)
 
 
 @solara.lab.task
@@ -88,7 +90,8 @@ def run_compare() -> None:
                                 lambda: not run_compare.is_current())
     except Cancelled:
         return
-    comparison.set(result)
+    if run_compare.is_current():
+        comparison.set(result)
 
 
 def share_query() -> str:
@@ -99,9 +102,13 @@ def share_query() -> str:
 
 @solara.component
 def UrlSync():
-    """Read the settings from the address once per session; afterwards keep the address showing
-    the current settings, so copying it shares exactly what this participant sees."""
+    """Read the settings from the address once per session; afterwards, when they change, put
+    them in the address, so copying it shares exactly what this participant sees.
+
+    The address a page was opened with is not rewritten: the browser reports it back once the
+    page is up, and a rewrite racing with that report could undo a participant's first click."""
     router = solara.use_router()
+    known = solara.use_ref(None)  # the query the address already stands for
 
     def read_once():
         if not url_checked.value:
@@ -110,15 +117,19 @@ def UrlSync():
                 s, errors = from_query(router.search)
                 settings.set(s)
                 url_errors.set(errors)
+                known.current = to_query(s)
+            else:
+                known.current = to_query(settings.value)
 
     solara.use_effect(read_once, [])
     query = to_query(settings.value)
 
     def write():
-        if url_checked.value and router.search != query:
+        if url_checked.value and known.current is not None and query != known.current:
+            known.current = query
             router.push(f"{router.path}?{query}")
 
-    solara.use_effect(write, [query, router.path, url_checked.value])
+    solara.use_effect(write, [query])
 
 
 @solara.component
@@ -142,7 +153,8 @@ def Levers():
             solara.SliderFloat(f"{lv.label}: {value:g}", value=value, min=lv.lo, max=lv.hi, step=lv.step,
                                on_value=lambda v, name=lv.name: settings.set(set_lever(settings.value, name, v)))
             solara.Text(lv.help, style={"font-size": "0.75em", "color": "#666"})
-    solara.InputInt("Seed", value=s.seed, on_value=lambda v: settings.set(replace(settings.value, seed=max(0, v))))
+    solara.InputInt("Seed", value=s.seed,
+                    on_value=lambda v: settings.set(replace(settings.value, seed=min(max(0, v), MAX_SEED))))
     solara.Button("Back to the preset's values", text=True,
                   on_click=lambda: settings.set(preset(s.scenario, s.policy, s.seed)))
 
@@ -155,6 +167,8 @@ def RunButtons(task, label: str):
             solara.Button("Cancel", on_click=task.cancel, classes=["cancel-button"])
     if task.pending:
         solara.ProgressLinear(task.progress if task.progress is not None else True)
+    if task.error:
+        solara.Error(f"The run failed: {task.exception}. Change the settings or press the button to try again.")
 
 
 @solara.component
@@ -321,8 +335,9 @@ def Workshop():
         run_explore()
 
     def reset() -> None:
-        if run_explore.pending:
-            run_explore.cancel()
+        for task in (run_explore, run_compare):
+            if task.pending:
+                task.cancel()
         settings.set(Settings())
         year.set(None)
         previous.set(None)
@@ -359,8 +374,10 @@ def Layout(children=[]):
             with solara.lab.Tabs(value=index, on_value=go, align="center"):
                 for r in siblings:
                     solara.lab.Tab(r.label, classes=[f"tab-{r.path.strip('/') or 'explore'}"])
-        UrlSync()  # inside the layout: an element made outside the returned tree would never mount
-        solara.Column(children=children)
+        # One child only: AppLayout would put a first child of several into a sidebar.
+        with solara.Column():
+            UrlSync()  # inside the returned tree: an element made outside it would never mount
+            solara.Column(children=children)
     return main
 
 

@@ -130,7 +130,13 @@ def set_lever(s: Settings, name: str, value: float) -> Settings:
         room, used = 1.0 - value, sum(getattr(s, k) for k in others)
         if used > room + 1e-12:
             scale = room / used
-            s = replace(s, **{k: round(getattr(s, k) * scale, 6) for k in others})
+            shrunk = {k: round(getattr(s, k) * scale, 6) for k in others}
+            # Rounding may leave the sum a hair over the capacity: take that from the largest share.
+            excess = value + sum(shrunk.values()) - 1.0
+            if excess > 0:
+                k = max(shrunk, key=shrunk.get)
+                shrunk[k] = max(0.0, shrunk[k] - excess)
+            s = replace(s, **shrunk)
     return s
 
 
@@ -140,7 +146,11 @@ def to_query(s: Settings) -> str:
 
 
 def _fmt(v: object) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    """Short where that is exact (0.9, 20), every digit where it is not."""
+    if isinstance(v, float):
+        short = f"{v:g}"
+        return short if float(short) == v else repr(v)
+    return str(v)
 
 
 def from_query(query: str | None) -> tuple[Settings, list[str]]:
@@ -161,7 +171,7 @@ def from_query(query: str | None) -> tuple[Settings, list[str]]:
     s = preset(scenario, policy)
     seed = pairs.pop("seed", None)
     if seed is not None:
-        if seed.isdigit() and int(seed) <= MAX_SEED:
+        if seed.isascii() and seed.isdigit() and int(seed) <= MAX_SEED:
             s = replace(s, seed=int(seed))
         else:
             errors.append(f"seed={seed!r}: must be a whole number from 0 to {MAX_SEED}")
@@ -181,7 +191,7 @@ def from_query(query: str | None) -> tuple[Settings, list[str]]:
         values[lv.name] = x
     mix = {k: values.get(k, getattr(s, k)) for k in MIX}
     if sum(mix.values()) > 1 + 1e-9:
-        errors.append(f"caring + promotional + coupons = {sum(mix.values()):g}: must be at most 1 (shares of one "
+        errors.append(f"caring + promotional + coupons = {sum(mix.values()):.10g}: must be at most 1 (shares of one "
                       "staff capacity); the preset's mix is kept")
         for k in MIX:
             values.pop(k, None)

@@ -223,3 +223,22 @@ def test_main_returns_exit_codes_in_process(capsys):
     assert main(["validate", "default"]) == 0
     assert main(["validate", "no-such-scenario"]) == 2
     assert "no such scenario file" in capsys.readouterr().err
+
+
+# ---- the dashboard command -------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, needles", [
+    (["--port", "0"], ["--port", "'0'", "1 to 65535"]),
+    (["--port", "http"], ["--port", "'http'", "1 to 65535"]),
+    (["--max-sessions", "-3"], ["--max-sessions", "'-3'", ">= 1"]),
+])
+def test_dashboard_refuses_bad_options(args, needles):
+    assert_refused(trustsim("dashboard", *args), *needles)
+
+
+def test_dashboard_without_its_front_end_says_how_to_get_it(tmp_path):
+    # An empty CDN cache (SOLARA_ASSETS_PROXY_CACHE_DIR) is what a set-up without `make assets` has.
+    env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "sim", "dashboard"], env=env, text=True, capture_output=True,
+                          timeout=60, stdin=subprocess.DEVNULL, cwd=ROOT)
+    assert_refused(proc, "Solara's front-end packages are missing", "@widgetti/solara-vuetify3-app", "make assets")

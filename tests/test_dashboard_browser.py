@@ -165,3 +165,14 @@ def test_workshop_preset_runs_in_one_click_and_downloads_csv(server, page):
     text = open(info.value.path()).read()
     assert text.splitlines()[0].startswith("step,business,policy,trust_engaged")
     assert len(text.splitlines()) == 2 * 366 + 1
+
+
+def test_a_run_can_be_cancelled(server, page):
+    open_app(page, server + "?seed=4242")  # a seed no other test runs, so the cache cannot answer
+    page.locator(".run-button").click()
+    expect(page.locator(".cancel-button")).to_be_visible(timeout=10_000)
+    page.locator(".cancel-button").click()
+    expect(page.locator(".run-button")).to_be_enabled(timeout=30_000)
+    expect(page.locator(".cancel-button")).to_have_count(0)
+    expect(page.get_by_text("No run yet")).to_be_visible()
+    expect(page.locator(".chart-trust img")).to_have_count(0)
