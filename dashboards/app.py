@@ -166,7 +166,10 @@ def RunButtons(task, label: str):
         if task.pending:
             solara.Button("Cancel", on_click=task.cancel, classes=["cancel-button"])
     if task.pending:
-        solara.ProgressLinear(task.progress if task.progress is not None else True)
+        # Text, not an animated bar: a room of animated bars costs the participants' laptops, and
+        # in the load benchmark (every browser on the server's two cores) it starved the runs.
+        done = task.progress or 0.0
+        solara.Text(f"Running... {done:.0f}%" if done < 100 else "Drawing the charts...", classes=["run-progress"])
     if task.error:
         solara.Error(f"The run failed: {task.exception}. Change the settings or press the button to try again.")
 

@@ -161,16 +161,21 @@ def _key(s: Settings) -> tuple:
     return tuple(sorted(vars(s).items()))
 
 
-def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], bool], poll: float = 0.25) -> list:
-    """Wait for every job, reporting overall progress (0-100); if ``stop()`` turns true, cancel them
-    all and raise Cancelled."""
+def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], bool], poll: float = 0.5) -> list:
+    """Wait for every job, reporting overall progress (0-100) in steps of at least 5 points (each
+    report re-renders the page for its browser: a room of them adds up); if ``stop()`` turns true,
+    cancel them all and raise Cancelled."""
     total = sum(j.days for j in jobs)
+    shown = -100.0
     while not all(j.future.done() for j in jobs):
         if stop():
             for j in jobs:
                 j.cancel()
             raise Cancelled()
-        progress(100.0 * sum(j.day for j in jobs) / total)
+        done = 100.0 * sum(j.day for j in jobs) / total
+        if done - shown >= 5:
+            progress(done)
+            shown = done
         time.sleep(poll)
     progress(100.0)
     return [j.result() for j in jobs]
