@@ -123,13 +123,14 @@ def UrlSync():
 
     solara.use_effect(read_once, [])
     query = to_query(settings.value)
+    checked = url_checked.value  # as of this render: the first render's query predates the read
 
     def write():
-        if url_checked.value and known.current is not None and query != known.current:
+        if checked and query != known.current:
             known.current = query
             router.push(f"{router.path}?{query}")
 
-    solara.use_effect(write, [query])
+    solara.use_effect(write, [query, checked])
 
 
 @solara.component
