@@ -26,7 +26,6 @@ def cache_dir() -> Path:
 
 def needed_specs() -> list[str]:
     """The exact ``name@version`` specs the installed Solara's page loads through its CDN proxy."""
-    import ipyvuetify
     import solara
     import solara.server.server
     import solara.server.settings
@@ -34,7 +33,7 @@ def needed_specs() -> list[str]:
     template = Path(solara.server.server.__file__).parent / "templates" / "solara.html.j2"
     text = template.read_text()
     specs = set(re.findall(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.-]*)/", text))
-    vuetify3 = int(ipyvuetify.__version__.split(".")[0]) >= 3
+    vuetify3 = solara.server.server.vue3  # the test the page template itself uses
     specs = {s for s in specs if ("vuetify3-app" in s) == vuetify3 or "vuetify" not in s}
     fontawesome = solara.server.settings.assets.fontawesome_path.strip("/").split("/")[0]
     specs.add(fontawesome)

@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from typing import Any
@@ -64,6 +65,8 @@ def _year(settings: Settings, status: Any, key: str, policy: str | None = None, 
 
     def on_day(day: int) -> None:
         if day % 5 == 0:
+            if _PARENT is not None and os.getppid() != _PARENT:  # the server is gone
+                raise SystemExit(0)
             if status.get(key + ":cancel"):
                 raise Cancelled()
             status[key] = day
@@ -99,12 +102,26 @@ class Job:
             self._status[self.key + ":cancel"] = True
 
     def result(self, timeout: float | None = None) -> Any:
-        try:
-            return self.future.result(timeout)
-        finally:
-            if self.future.done():
-                self._status.pop(self.key, None)
-                self._status.pop(self.key + ":cancel", None)
+        return self.future.result(timeout)
+
+
+def _forget(status: Any, key: str) -> None:
+    """Drop a finished, failed or cancelled job's entries from the progress channel."""
+    try:
+        status.pop(key, None)
+        status.pop(key + ":cancel", None)
+    except (OSError, EOFError):  # the manager is already gone (shutdown)
+        pass
+
+
+def _watch_parent() -> None:
+    """Worker start-up: remember the process that started it (the forkserver, which exits with the
+    server), so a worker whose server was killed stops its run instead of running on as an orphan."""
+    global _PARENT
+    _PARENT = os.getppid()
+
+
+_PARENT: int | None = None
 
 
 class RunService:
@@ -116,24 +133,40 @@ class RunService:
         self._pool: ProcessPoolExecutor | None = None
         self._status: Any = None
         self._cache: OrderedDict[tuple, YearResult] = OrderedDict()
+        self._atexit = False
+        self._live: set[str] = set()  # keys of submitted runs not finished yet
 
-    def _start(self) -> tuple[ProcessPoolExecutor, Any]:
+    def _start(self, fresh: bool = False) -> tuple[ProcessPoolExecutor, Any]:
         with self._lock:
+            if fresh and self._pool is not None:  # a worker died: the pool refuses all work after that
+                self._stop_locked()
             if self._pool is None:
                 # forkserver: the server has many threads, and a threaded process must not fork.
                 ctx = get_context("forkserver")
                 ctx.set_forkserver_preload(["sim.runner", "sim.vector", "dashboards.levers"])
-                manager = ctx.Manager()
-                self._status = manager.dict()
-                self._manager = manager
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+                if self._status is None:
+                    self._manager = ctx.Manager()
+                    self._status = self._manager.dict()
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_watch_parent)
+                if not self._atexit:
+                    # threading's exit hooks run last-registered first, so this one cancels the queue
+                    # before concurrent.futures' own hook would wait for every queued run.
+                    threading._register_atexit(self.shutdown)
+                    self._atexit = True
             return self._pool, self._status
 
     def submit(self, settings: Settings, *, policy: str | None = None, seed: Any = None) -> Job:
-        pool, status = self._start()
         key = uuid.uuid4().hex
         days = build_scenario(settings).steps
-        return Job(pool.submit(_year, settings, status, key, policy, seed), status, key, days)
+        pool, status = self._start()
+        try:
+            future = pool.submit(_year, settings, status, key, policy, seed)
+        except (BrokenProcessPool, RuntimeError):  # broken, or shut down under us: start afresh once
+            pool, status = self._start(fresh=True)
+            future = pool.submit(_year, settings, status, key, policy, seed)
+        self._live.add(key)
+        future.add_done_callback(lambda _: (self._live.discard(key), _forget(status, key)))
+        return Job(future, status, key, days)
 
     def cached(self, settings: Settings) -> YearResult | None:
         with self._lock:
@@ -150,11 +183,21 @@ class RunService:
                 self._cache.popitem(last=False)
 
     def shutdown(self) -> None:
+        """Cancel queued runs and ask running ones to stop (at their next 5-day check)."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._manager.shutdown()
-                self._pool = None
+            self._stop_locked()
+            try:
+                for key in list(self._live):
+                    self._status[key + ":cancel"] = True
+            except (OSError, EOFError):
+                pass
+
+    def _stop_locked(self) -> None:
+        # The manager (progress channel) is kept: a fresh pool reuses it, and at exit
+        # multiprocessing's own finalizer stops it after the workers are gone.
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def _key(s: Settings) -> tuple:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import replace
 
@@ -440,3 +441,44 @@ def test_reset_during_a_comparison_leaves_no_comparison(session, monkeypatch):
     release.set()
     wait_until(lambda: not app.run_compare.pending, what="the comparison to end")
     assert app.comparison.value is None
+
+
+def test_a_closed_page_stops_its_runs(session, monkeypatch):
+    stopped = threading.Event()
+
+    def run_comparison(service, settings, policies, replicates, progress, stop):
+        end = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < end:
+            if stop():
+                stopped.set()
+                raise jobs.Cancelled()
+            time.sleep(0.01)
+        return "never"
+
+    monkeypatch.setattr(app, "run_comparison", run_comparison)
+    session.render(app.Compare(), "/compare")
+    app.run_compare()
+    wait_until(lambda: app.run_compare.pending, what="the comparison to start")
+    session.ctx.closed_event.set()  # what the server does when the tab is closed or reloaded
+    wait_until(stopped.is_set, timeout=5, what="the run to see its page closed")
+
+
+def test_refused_link_values_are_shown_as_text_never_as_markup(session):
+    crafted = "`<img src=x onerror=alert(1)>`{{ 7*7 }}"
+    rc = session.render(app.Explore(), "/?caring=" + urllib.parse.quote(crafted))
+    assert any(crafted in e for e in app.url_errors.value)
+    shown = [w for w in widgets(rc) if crafted in str(getattr(w, "children", "")) or crafted in str(
+        getattr(w, "v_model", ""))]
+    assert shown, "the refused value is not on the page"
+    for w in widgets(rc):  # nothing that renders markup carries it
+        for attr in ("md", "unsafe_innerHTML", "template", "value"):
+            assert "<img src=x" not in str(getattr(w, attr, "")), (type(w).__name__, attr)
+
+
+def test_the_address_changing_under_a_live_page_brings_its_settings(session):
+    rc = session.render(app.Explore(), "/?authenticity=0.4")
+    assert app.settings.value.authenticity == 0.4
+    [nav] = [w for w in widgets(rc) if type(w).__name__ == "Navigator"]
+    nav.location = "/?authenticity=0.7&seed=9"  # what Back/Forward does in the browser
+    wait_until(lambda: app.settings.value.authenticity == 0.7, timeout=5, what="the settings to follow")
+    assert app.settings.value.seed == 9
