@@ -107,34 +107,30 @@ def run_compare() -> None:
         comparison.set(result)
 
 
-def share_query() -> str:
-    return to_query(settings.value)
-
-
 # ---- pieces ------------------------------------------------------------------------------------
 
 @solara.component
 def UrlSync():
-    """Read the settings from the address once per session; afterwards, when they change, put
-    them in the address, so copying it shares exactly what this participant sees.
+    """Show the settings of the address: the link a page was opened with, and later Back/Forward
+    or a pasted link; when the settings change, put them in the address, so copying it shares
+    exactly what this participant sees.
 
     The address a page was opened with is not rewritten: the browser reports it back once the
     page is up, and a rewrite racing with that report could undo a participant's first click."""
     router = solara.use_router()
     known = solara.use_ref(None)  # the query the address already stands for
 
-    def read_once():
-        if not url_checked.value:
-            url_checked.set(True)
-            if router.search:
-                s, errors = from_query(router.search)
-                settings.set(s)
-                url_errors.set(errors)
-                known.current = to_query(s)
-            else:
-                known.current = to_query(settings.value)
+    def read():
+        if router.search and router.search != known.current:
+            s, errors = from_query(router.search)
+            settings.set(s)
+            url_errors.set(errors)
+            known.current = to_query(s)
+        elif known.current is None:
+            known.current = to_query(settings.value)
+        url_checked.set(True)
 
-    solara.use_effect(read_once, [])
+    solara.use_effect(read, [router.search])
     query = to_query(settings.value)
     checked = url_checked.value  # as of this render: the first render's query predates the read
 
@@ -144,16 +140,6 @@ def UrlSync():
             router.push(f"{router.path}?{query}")
 
     solara.use_effect(write, [query, checked])
-
-    def follow():
-        # Back/Forward (or a pasted link) changes the address under a live page: show its settings.
-        if checked and router.search and router.search != known.current:
-            s, errors = from_query(router.search)
-            known.current = router.search
-            settings.set(s)
-            url_errors.set(errors)
-
-    solara.use_effect(follow, [router.search])
 
 
 @solara.component
@@ -197,8 +183,7 @@ def RunButtons(task, label: str):
     if task.pending:
         # Text, not an animated bar: a room of animated bars costs the participants' laptops, and
         # in the load benchmark (every browser on the server's two cores) it starved the runs.
-        done = task.progress or 0.0
-        solara.Text(f"Running... {done:.0f}%" if done < 100 else "Drawing the charts...", classes=["run-progress"])
+        solara.Text(f"Running... {task.progress or 0:.0f}%", classes=["run-progress"])
     if task.error:
         solara.Error(f"The run failed: {task.exception}. Change the settings or press the button to try again.")
 
@@ -229,7 +214,7 @@ def YearCharts(result: YearResult):
 
 @solara.component
 def ShareLink():
-    query = share_query()
+    query = to_query(settings.value)
     solara.HTML(tag="div", unsafe_innerHTML=f'<a class="share-link" href="./?{query}">Link to these settings</a> '
                                             "(the address bar carries them too)")
 

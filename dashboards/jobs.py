@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from sim.compare import Comparison, replicate_seeds
+from sim.results import summarize
 from sim.runner import run
 
 from .levers import Settings, build_scenario
@@ -46,13 +47,7 @@ class YearResult:
     charts: dict[str, bytes] = field(default_factory=dict)  # PNGs drawn in the worker, by chart name
 
     def summary(self) -> pd.DataFrame:
-        ts = self.timeseries
-        last = ts[ts.step == ts.step.max()].set_index("business")
-        totals = ts[ts.step > 0].groupby("business", observed=True)[["profit", "purchases", "accidents_handled",
-                                                                     "accidents_ignored", "engagement_cost"]].sum()
-        out = last[["policy", "trust_all", "trust_engaged", "trust_observers", "level1", "level2", "level3",
-                    "customers", "reach"]].join(totals)
-        return out.loc[list(dict.fromkeys(ts.business))]
+        return summarize(self.timeseries)
 
 
 def _year(settings: Settings, status: Any, key: str, policy: str | None = None, seed: Any = None) -> YearResult:
@@ -83,7 +78,7 @@ def _year(settings: Settings, status: Any, key: str, policy: str | None = None, 
 
 
 class Job:
-    """One submitted run: poll ``day``, ``cancel()`` it, or wait for ``result()``."""
+    """One submitted run: poll ``day``, ``cancel()`` it, or wait on its ``future``."""
 
     def __init__(self, future: Future, status: Any, key: str, days: int):
         self.future, self._status, self.key, self.days = future, status, key, days
@@ -100,9 +95,6 @@ class Job:
     def cancel(self) -> None:
         if not self.future.cancel():  # already running: ask it to stop at its next check
             self._status[self.key + ":cancel"] = True
-
-    def result(self, timeout: float | None = None) -> Any:
-        return self.future.result(timeout)
 
 
 def _forget(status: Any, key: str) -> None:
@@ -221,7 +213,7 @@ def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], 
             shown = done
         time.sleep(poll)
     progress(100.0)
-    return [j.result() for j in jobs]
+    return [j.future.result() for j in jobs]
 
 
 def run_year(service: RunService, settings: Settings, progress: Callable[[float], None],

@@ -64,10 +64,6 @@ class Settings:
     observer_ratio: float = 10.0
     seed: int = 0
 
-    @property
-    def levers(self) -> dict[str, float]:
-        return {lv.name: getattr(self, lv.name) for lv in LEVERS}
-
 
 MAX_SEED = 2**31 - 1
 

@@ -18,11 +18,9 @@ SMALL_ENGAGED = 80  # 880 people with ten observers each: every dot stays visibl
 class Day:
     """What changed for the focal business during one step (masks over people)."""
 
-    day: int
     accident: np.ndarray
     replied: np.ndarray
     ignored: np.ndarray
-    events: list[str]
 
 
 class VenueView:
@@ -32,17 +30,16 @@ class VenueView:
         m = self.model
         self.j = self.scenario.business_names.index(self.scenario.focal)
         self.engaged = m.cls != OBSERVER
-        self.venue_names = [v.name for v in m.specs_venues]
         self.x, self.y, self.centres, self.home = _layout(m, np.random.default_rng(seed))
         none = np.zeros(len(m.cls), bool)
-        self.today = Day(0, none, none, none, [])
+        self.today = Day(none, none, none)
         self.log: list[str] = []
 
     @property
     def day(self) -> int:
         return int(self.model.steps)
 
-    def step(self) -> Day:
+    def step(self) -> None:
         m, j = self.model, self.j
         before = {k: getattr(m, k)[:, j].copy() for k in ("accidents", "contacts", "recoveries", "ignored")}
         trust0 = m.trust[:, j].copy()
@@ -62,9 +59,8 @@ class VenueView:
             if ignored[p]:
                 what.append("complained and was ignored")
             events.append(f"day {self.day}: {who} {' and '.join(what)}; trust {trust0[p]:.2f} -> {m.trust[p, j]:.2f}")
-        self.today = Day(self.day, accident, replied, ignored, events)
+        self.today = Day(accident, replied, ignored)
         self.log = (events[::-1] + self.log)[:200]
-        return self.today
 
     def counts(self) -> dict[str, float]:
         b = self.model.businesses[self.j]

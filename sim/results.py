@@ -32,14 +32,7 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """Per business: final state (trust, intimacy, customers, reach) and totals over the run."""
-        ts = self.timeseries
-        last = ts[ts.step == ts.step.max()].set_index("business")
-        out = last[["policy", *SUMMARY_FINAL]].copy()
-        totals = ts[ts.step > 0].groupby("business")[list(SUMMARY_TOTAL)].sum()
-        out = out.join(totals)
-        cost = out["engagement_cost"].replace(0, np.nan)
-        out["roi"] = (out["profit"] / cost).astype(float)
-        return out.loc[list(dict.fromkeys(ts.business))]
+        return summarize(self.timeseries)
 
     def save(self, directory: str | Path) -> Path:
         """Write Parquet and CSV of both tables, the scenario (TOML) and how the run was made."""
@@ -53,6 +46,17 @@ class Results:
         seed = self.seed if isinstance(self.seed, int) else str(self.seed)
         (out / "run.json").write_text(json.dumps({"engine": self.engine, "seed": seed, **self.meta}, indent=2))
         return out
+
+
+def summarize(ts: pd.DataFrame) -> pd.DataFrame:
+    """Results.summary of a timeseries table alone (one row per step and business)."""
+    last = ts[ts.step == ts.step.max()].set_index("business")
+    out = last[["policy", *SUMMARY_FINAL]].copy()
+    totals = ts[ts.step > 0].groupby("business")[list(SUMMARY_TOTAL)].sum()
+    out = out.join(totals)
+    cost = out["engagement_cost"].replace(0, np.nan)
+    out["roi"] = (out["profit"] / cost).astype(float)
+    return out.loc[list(dict.fromkeys(ts.business))]
 
 
 def venue_labels(venues, n: int) -> np.ndarray:
