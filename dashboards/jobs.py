@@ -29,7 +29,7 @@ from sim.runner import run
 
 from .levers import Settings, build_scenario
 
-ENGINE = "vector"
+ENGINE = "fast"
 CACHE_SIZE = 128
 
 
@@ -66,7 +66,8 @@ def _year(settings: Settings, status: Any, key: str, policy: str | None = None, 
                 raise Cancelled()
             status[key] = day
 
-    res = run(sc, engine=ENGINE, seed=settings.seed if seed is None else seed, progress=False, on_day=on_day)
+    res = run(sc, engine=ENGINE, seed=settings.seed if seed is None else seed, progress=False, on_day=on_day,
+              threads=1)
     if policy is not None:  # one arm of a comparison: the page draws the bands of all arms
         return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0)
     # Drawing is CPU too: done here, the server process only forwards the PNGs, so a room's
@@ -135,7 +136,7 @@ class RunService:
             if self._pool is None:
                 # forkserver: the server has many threads, and a threaded process must not fork.
                 ctx = get_context("forkserver")
-                ctx.set_forkserver_preload(["sim.runner", "sim.vector", "dashboards.levers"])
+                ctx.set_forkserver_preload(["sim.runner", "sim.fast", "dashboards.levers"])
                 if self._status is None:
                     self._manager = ctx.Manager()
                     self._status = self._manager.dict()

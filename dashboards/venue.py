@@ -9,7 +9,8 @@ import numpy as np
 
 from sim.agents import TrustModel
 from sim.scenario import Scenario
-from sim.world import CLASS_NAMES, OBSERVER
+from sim.rules import OBSERVER
+from sim.world import CLASS_NAMES
 
 SMALL_ENGAGED = 80  # 880 people with ten observers each: every dot stays visible
 
@@ -29,9 +30,9 @@ class VenueView:
         self.model = TrustModel(self.scenario, rng=seed)
         m = self.model
         self.j = self.scenario.business_names.index(self.scenario.focal)
-        self.engaged = m.cls != OBSERVER
+        self.engaged = m.state.cls != OBSERVER
         self.x, self.y, self.centres, self.home = _layout(m, np.random.default_rng(seed))
-        none = np.zeros(len(m.cls), bool)
+        none = np.zeros(len(m.state.cls), bool)
         self.today = Day(none, none, none)
         self.log: list[str] = []
 
@@ -40,15 +41,15 @@ class VenueView:
         return int(self.model.steps)
 
     def step(self) -> None:
-        m, j = self.model, self.j
-        before = {k: getattr(m, k)[:, j].copy() for k in ("accidents", "contacts", "recoveries", "ignored")}
-        trust0 = m.trust[:, j].copy()
+        m, j, st = self.model, self.j, self.model.state
+        before = {k: getattr(st, k)[:, j].astype(np.int64) for k in ("accidents", "contacts", "recoveries", "ignored")}
+        trust0 = st.trust[:, j].copy()
         m.step()
-        d = {k: getattr(m, k)[:, j] - v for k, v in before.items()}
+        d = {k: getattr(st, k)[:, j] - v for k, v in before.items()}
         accident, replied, ignored = d["accidents"] > 0, (d["contacts"] > 0) | (d["recoveries"] > 0), d["ignored"] > 0
         events = []
         for p in np.flatnonzero(accident | replied | ignored):
-            who = f"{CLASS_NAMES[m.cls[p]]} #{p} ({self.home[p]})"
+            who = f"{CLASS_NAMES[st.cls[p]]} #{p} ({self.home[p]})"
             what = []
             if accident[p]:
                 what.append("had an accident")
@@ -58,7 +59,7 @@ class VenueView:
                 what.append("got a caring reply")
             if ignored[p]:
                 what.append("complained and was ignored")
-            events.append(f"day {self.day}: {who} {' and '.join(what)}; trust {trust0[p]:.2f} -> {m.trust[p, j]:.2f}")
+            events.append(f"day {self.day}: {who} {' and '.join(what)}; trust {trust0[p]:.2f} -> {st.trust[p, j]:.2f}")
         self.today = Day(accident, replied, ignored)
         self.log = (events[::-1] + self.log)[:200]
 
@@ -66,15 +67,15 @@ class VenueView:
         b = self.model.businesses[self.j]
         return {"day": self.day, "trust (engaged)": b.trust_engaged, "trust (observers)": b.trust_observers,
                 "L1": b.level1, "L2": b.level2, "L3": b.level3, "customers": b.customers,
-                "accidents handled": int(self.model.recoveries[:, self.j].sum()),
-                "complaints ignored": int(self.model.ignored[:, self.j].sum())}
+                "accidents handled": int(self.model.state.recoveries[:, self.j].sum()),
+                "complaints ignored": int(self.model.state.ignored[:, self.j].sum())}
 
     def figure(self):
         from .charts import venue_figure
 
-        m = self.model
+        st = self.model.state
         t = self.today
-        return venue_figure(self.x, self.y, m.trust[:, self.j], m.level[:, self.j], self.engaged, self.centres,
+        return venue_figure(self.x, self.y, st.trust[:, self.j], st.level[:, self.j], self.engaged, self.centres,
                             t.accident, t.replied, t.ignored,
                             f"day {self.day}: trust in {self.scenario.focal} (colour), intimacy (size)")
 

@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 # Heavy imports (pandas, mesa, rich) happen inside the commands, so `trustsim --help` and
 # argument errors answer at once.
 
-ENGINES = ("agents", "vector")
+# "vector" is the former name of the fast engine (the numpy engine it replaced); still accepted.
+ENGINES = ("agents", "fast", "vector")
 
 
 class UsageError(Exception):
@@ -95,8 +96,8 @@ def _parse_value(raw: str) -> Any:
 
 def _scenario_arguments(parser: argparse.ArgumentParser, engine: str) -> None:
     """What names a run: the scenario, the engine, the seed, the horizon and overrides."""
-    kind = {"agents": "agents (Mesa)", "vector": "vector (numpy)"}
-    other = kind["vector" if engine == "agents" else "agents"]
+    kind = {"agents": "agents (Mesa)", "fast": "fast (compiled)"}
+    other = kind["fast" if engine == "agents" else "agents"]
     parser.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
     parser.add_argument("--engine", choices=ENGINES, default=engine, help=f"{kind[engine]}, the default, or {other}")
     parser.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
@@ -114,12 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run a scenario, print the per-business summary and save the results.")
     _scenario_arguments(run, engine="agents")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
-                     help="where to write results (default: results/<scenario>-seed<N>)")
+                     help="where to write results (default: results/<scenario>-<engine>-seed<N>)")
 
     cmp = sub.add_parser("compare", help="compare engagement policies over replicates",
                          description="Run the focal business under each policy, on common random numbers, "
                                      "and print means with 95% intervals, paired differences and who wins on what.")
-    _scenario_arguments(cmp, engine="vector")
+    _scenario_arguments(cmp, engine="fast")
     cmp.add_argument("--policies", type=_names, default=None, metavar="A,B,...",
                      help="policies to compare (default: the business's own and every library policy)")
     cmp.add_argument("--replicates", type=_positive, default=20, help="replicates per policy (default 20)")
@@ -273,12 +274,14 @@ def _keys_here(sc, key: str) -> str:
 
 
 def _check_engine(engine: str) -> None:
-    if engine == "vector":
+    from .runner import engine_name
+
+    if engine_name(engine) == "fast":
         try:
-            from .vector import run_vector  # noqa: F401  (availability check only)
+            from .fast import run_fast  # noqa: F401  (availability check only)
         except ImportError as exc:
-            raise UsageError(f"trustsim: error: --engine vector: the vector engine is not available in this "
-                             f"checkout ({exc}); use --engine agents") from None
+            raise UsageError(f"trustsim: error: --engine {engine}: the fast engine is not available here "
+                             f"({exc}); use --engine agents") from None
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -298,7 +301,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     sc, _ = _load(args.scenario, args.engine, args.overrides, args.steps)
-    out = args.out or Path("results") / f"{sc.name}-seed{args.seed}"
+    from .runner import engine_name
+
+    out = args.out or Path("results") / f"{sc.name}-{engine_name(args.engine)}-seed{args.seed}"
     try:  # refuse an unwritable output folder now, not after the run
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

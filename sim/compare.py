@@ -55,7 +55,7 @@ def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
 
 def _one(args: tuple[Scenario, str, int, np.random.SeedSequence, str, int | None]) -> pd.DataFrame:
     scenario, policy, k, seq, engine, steps = args
-    res = run(scenario, engine=engine, seed=seq, steps=steps, progress=False)
+    res = run(scenario, engine=engine, seed=seq, steps=steps, progress=False, threads=1)
     ts = res.timeseries
     ts.insert(0, "replicate", k)
     ts.insert(0, "arm", policy)

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
+from . import rules
 from .scenario import Scenario
-from .world import CLASS_NAMES, ROLE_NAMES
+from .state import AGENT_COLUMNS, COLUMNS, State
+from .world import CLASS_NAMES
 
-SUMMARY_FINAL = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
-                 "share_of_wallet", "reach")
+# What a summary shows of sim.state.COLUMNS: the final state, and totals over the run.
+SUMMARY_FINAL = tuple(c.name for c in COLUMNS if c.how == "final")
 SUMMARY_TOTAL = ("posts", "replies", "accidents", "accidents_handled", "accidents_ignored", "mentions_positive",
                  "mentions_negative", "purchases", "coupons_redeemed", "defections", "revenue", "engagement_cost",
                  "profit")
@@ -59,6 +61,21 @@ def summarize(ts: pd.DataFrame) -> pd.DataFrame:
     return out.loc[list(dict.fromkeys(ts.business))]
 
 
+def tidy_timeseries(values: np.ndarray, names: list[str], policies: list[str]) -> pd.DataFrame:
+    """The timeseries table from an engine's daily rows: ``values[day, business, column]`` in the
+    order of sim.state.COLUMNS, day 0 (the initial state) first."""
+    days, nb, _ = values.shape
+    frame = {
+        "step": np.repeat(np.arange(days), nb),
+        "business": pd.Categorical(np.tile(names, days), categories=names),
+        "policy": np.tile(np.asarray(policies, dtype=object), days),
+    }
+    for i, col in enumerate(COLUMNS):
+        v = values[:, :, i].reshape(-1)
+        frame[col.name] = v.astype(np.int64) if col.dtype is int else v
+    return pd.DataFrame(frame)
+
+
 def venue_labels(venues, n: int) -> np.ndarray:
     """Each person's venues as one label, e.g. "niche|popular" ("" for none); ``venues`` are the
     world's VenueSpecs, whose members never change during a run."""
@@ -69,29 +86,25 @@ def venue_labels(venues, n: int) -> np.ndarray:
     return labels
 
 
-def agents_frame(names: list[str], cls: np.ndarray, supplier: np.ndarray, trust: np.ndarray, level: np.ndarray,
-                 accidents: np.ndarray, contacts: np.ndarray, recoveries: np.ndarray, ignored: np.ndarray,
-                 departures: np.ndarray, venues) -> pd.DataFrame:
-    """The end-of-run table, long format: one row per person and business. ``contacts`` counts
-    the replies and recoveries the person received from the business, ``recoveries`` and
-    ``ignored`` its public answers to and silences on their accident reports, ``departures``
-    the times they left it."""
-    n, nb = trust.shape
-    pos = np.repeat(np.arange(n), nb)
-    which = np.tile(np.arange(nb), n)
-    roles = np.array(ROLE_NAMES)[cls]
-    return pd.DataFrame({
+def agents_frame(names: list[str], st: State, venues) -> pd.DataFrame:
+    """The end-of-run table (sim.state.AGENT_COLUMNS), long format: one row per person and
+    business."""
+    n, nb = st.trust.shape
+    pos = np.repeat(np.arange(n, dtype=np.int64), nb)
+    which = np.tile(np.arange(nb, dtype=np.int8), n)
+    cls = np.repeat(st.cls, nb)
+    labels = venue_labels(venues, n)
+    codes, uniques = pd.factorize(labels)
+    columns = {
         "agent_id": pos,
-        "role": pd.Categorical(np.repeat(roles, nb), categories=["engaged", "observer"]),
-        "participation": pd.Categorical(np.repeat(np.array(CLASS_NAMES)[cls], nb), categories=list(CLASS_NAMES)),
-        "venues": pd.Categorical(np.repeat(venue_labels(venues, n), nb)),
-        "business": pd.Categorical(np.array(names)[which], categories=names),
-        "trust": trust.reshape(-1),
-        "level": level.reshape(-1).astype(np.int8),
-        "is_customer": (supplier[pos] == which),
-        "accidents": accidents.reshape(-1).astype(np.int32),
-        "contacts": contacts.reshape(-1).astype(np.int32),
-        "recoveries": recoveries.reshape(-1).astype(np.int32),
-        "ignored": ignored.reshape(-1).astype(np.int32),
-        "departures": departures.reshape(-1).astype(np.int32),
-    })
+        "role": pd.Categorical.from_codes((cls == rules.OBSERVER).astype(np.int8), ["engaged", "observer"]),
+        "participation": pd.Categorical.from_codes(cls, list(CLASS_NAMES)),
+        "venues": pd.Categorical.from_codes(np.repeat(codes, nb), list(uniques)),
+        "business": pd.Categorical.from_codes(which, names),
+        "trust": st.trust.reshape(-1),
+        "level": st.level.reshape(-1),
+        "is_customer": np.repeat(st.supplier, nb) == which,
+    }
+    for name in ("accidents", "contacts", "recoveries", "ignored", "departures"):
+        columns[name] = getattr(st, name).reshape(-1).astype(np.int32)
+    return pd.DataFrame({c.name: columns[c.name] for c in AGENT_COLUMNS})

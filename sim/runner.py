@@ -8,14 +8,23 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm.auto import tqdm
 
-from .results import Results, agents_frame
+from .results import Results, agents_frame, tidy_timeseries
 from .scenario import Scenario, ScenarioError, load_scenario
 from .world import BYTES_PER_PERSON
 
-ENGINES = ("agents", "vector")
+# "fast" is the compiled engine; "vector" is its former name (the numpy engine it replaced).
+ENGINES = ("agents", "fast")
+ALIASES = {"vector": "fast"}
+
+
+def engine_name(engine: str) -> str:
+    """The engine's canonical name; ValueError naming what is allowed."""
+    name = ALIASES.get(engine, engine)
+    if name not in ENGINES:
+        raise ValueError(f"engine = {engine!r}: allowed are {', '.join(ENGINES)}")
+    return name
 
 
 def available_memory() -> int:
@@ -33,7 +42,7 @@ def available_memory() -> int:
 def check_fits(scenario: Scenario, engine: str) -> None:
     """Refuse, before allocating, a population that would not fit in memory."""
     pop = scenario.population
-    need = pop.people * BYTES_PER_PERSON[engine] * max(1, len(scenario.businesses))
+    need = pop.people * BYTES_PER_PERSON[engine_name(engine)] * max(1, len(scenario.businesses))
     have = available_memory()
     if need > 0.8 * have:
         raise ScenarioError(
@@ -43,14 +52,17 @@ def check_fits(scenario: Scenario, engine: str) -> None:
 
 
 def run(scenario: Scenario | str | Path, *, engine: str = "agents", seed: Any = 0, steps: int | None = None,
-        progress: bool | None = None, on_day: Callable[[int], Any] | None = None) -> Results:
-    """Run one scenario. ``engine`` is "agents" (Mesa) or "vector" (numpy); ``seed`` an int or
+        progress: bool | None = None, on_day: Callable[[int], Any] | None = None,
+        threads: int | None = None) -> Results:
+    """Run one scenario. ``engine`` is "agents" (Mesa) or "fast" (compiled); ``seed`` an int or
     SeedSequence; ``steps`` overrides the scenario's horizon; ``progress`` shows a bar (default:
     only when the run takes longer than a second and stderr is a terminal); ``on_day(day)`` is
-    called after each simulated day (an exception raised there stops the run)."""
+    called after each simulated day (an exception raised there stops the run). ``threads``: cores
+    one fast run may use (default: all of them for a population of a million or more, else one;
+    compare, sweeps and the dashboard run one single-threaded run per process). Results never
+    depend on it."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if engine not in ENGINES:
-        raise ValueError(f"engine = {engine!r}: allowed are {', '.join(ENGINES)}")
+    engine = engine_name(engine)
     if steps is not None and not (isinstance(steps, int) and steps >= 1):
         raise ValueError(f"steps = {steps!r}: must be a positive whole number of days")
     check_fits(sc, engine)
@@ -61,49 +73,36 @@ def run(scenario: Scenario | str | Path, *, engine: str = "agents", seed: Any = 
 
     def tick(k: int) -> None:
         nonlocal day
-        day += k
-        bar.update(k)
-        if on_day is not None:
-            on_day(day)
+        for _ in range(k):
+            day += 1
+            bar.update(1)
+            if on_day is not None:
+                on_day(day)
 
     try:
         if engine == "agents":
             results = _run_agents(sc, seed, horizon, tick)
         else:
-            from .vector import run_vector
-            results = run_vector(sc, seed, horizon, tick)
+            from .fast import run_fast
+            results = run_fast(sc, seed, horizon, tick, threads=threads)
     finally:
         bar.close()
     results.meta.update({"steps": horizon, "scenario": sc.name, "version": _version()})
     return results
 
 
-def _run_agents(sc: Scenario, seed: Any, horizon: int, tick) -> Results:
-    from .agents import Business, TrustModel
+def _run_agents(sc: Scenario, seed: Any, horizon: int, tick=lambda k: None) -> Results:
+    import numpy as np
+
+    from .agents import TrustModel
 
     model = TrustModel(sc, rng=seed, steps=horizon)
     for _ in range(horizon):
         model.step()
         tick(1)
-    raw = model.datacollector.get_agenttype_vars_dataframe(Business).reset_index()
-    ts = raw.rename(columns={"Step": "step", "name": "business"}).drop(columns=["AgentID"])
-    ts["step"] = ts["step"].astype(int)
-    ts = tidy_timeseries(ts, sc.business_names)
-    agents = agents_frame(sc.business_names, model.cls, model.supplier, model.trust, model.level, model.accidents,
-                          model.contacts, model.recoveries, model.ignored, model.departures, model.specs_venues)
+    ts = tidy_timeseries(np.stack(model.history), sc.business_names, [s.policy_name for s in model.specs])
+    agents = agents_frame(sc.business_names, model.state, model.specs_venues)
     return Results(ts, agents, sc, seed, "agents")
-
-
-def tidy_timeseries(ts: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    from .agents.model import BUSINESS_COLUMNS
-
-    ts = ts[["step", "business", "policy", *BUSINESS_COLUMNS]].copy()
-    ts["business"] = pd.Categorical(ts["business"], categories=names)
-    ints = [c for c in BUSINESS_COLUMNS if c not in ("trust_engaged", "trust_observers", "trust_all",
-                                                      "share_of_wallet", "revenue", "engagement_cost", "profit")]
-    ts[ints] = ts[ints].astype("int64")
-    ts[["revenue", "engagement_cost", "profit"]] = ts[["revenue", "engagement_cost", "profit"]].astype(float)
-    return ts.sort_values(["step", "business"]).reset_index(drop=True)
 
 
 def _version() -> str:

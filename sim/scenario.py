@@ -26,6 +26,8 @@ POLICY_DIR = SCENARIO_DIR / "policies"
 
 PARTICIPATION = ("regular", "occasional", "never")
 PRIORITIES = ("accidents_first", "regulars_first", "outcomes_first", "random")
+POST_KIND_NAMES = ("experience", "outcome", "meaning", "accident")
+MAX_BUSINESSES = MAX_VENUES = 32  # sim.state: one bit each in a uint32 mask
 
 
 class ScenarioError(ValueError):
@@ -162,6 +164,13 @@ class Mechanisms(_Strict):
                               doc="Trust gain of a person answered with authentic care.")
     loss_failure: float = param(0.10, ge=0, le=1, unit="fraction of trust", source="000",
                                 doc="Trust lost when a purchase goes wrong.")
+    severe_loss: float = param(2.0, ge=1, le=10, unit="multiplier", source="assumption (de Matos et al. 2007: severity)",
+                               doc="A severe accident costs this many times the trust of an ordinary one.")
+    complain_regular: float = param(0.9, ge=0, le=1, unit="probability", source="000 (accidents posted in public)",
+                                    doc="Chance a regular participant reports an accident in public.")
+    complain_occasional: float = param(0.5, ge=0, le=1, unit="probability", source="000 (accidents posted in public)",
+                                       doc="Chance an occasional participant reports an accident in public "
+                                           "(people who never post and observers do not).")
     loss_ignored: float = param(0.25, ge=0, le=1, unit="fraction of trust", source="000 (slow to build, fast to lose)",
                                 doc="Further trust lost when a public complaint is ignored.")
     selective_penalty: float = param(0.5, ge=0, le=10, unit="multiplier", source="Gu & Ye 2014",
@@ -263,6 +272,16 @@ class Mechanisms(_Strict):
                                          doc="Share of people in a brand playground (its customers three times likelier).")
     playground_cost: float = param(40.0, ge=0, le=1e6, unit="currency per day", source="assumption",
                                    doc="Daily cost of hosting and moderating a playground.")
+    outcomes_first_order: list[Literal["meaning", "outcome", "accident", "experience"]] = param(
+        ["meaning", "outcome", "accident", "experience"], unit="-", source="000 (holes, not drills)",
+        doc="Order in which a business with the outcomes_first priority answers post kinds.")
+
+    @model_validator(mode="after")
+    def _order_is_a_ranking(self) -> Mechanisms:
+        if sorted(self.outcomes_first_order) != sorted(POST_KIND_NAMES):
+            raise ValueError(f"mechanisms.outcomes_first_order must name each of {', '.join(POST_KIND_NAMES)} "
+                             f"once (got {self.outcomes_first_order})")
+        return self
 
 
 class Scenario(_Strict):
@@ -303,6 +322,16 @@ class Scenario(_Strict):
         if len(self.businesses) < 2:
             raise ValueError("businesses: need a focal business and at least one competitor (got "
                              f"{len(self.businesses)})")
+        if len(self.businesses) > MAX_BUSINESSES:
+            raise ValueError(f"businesses: at most {MAX_BUSINESSES} (got {len(self.businesses)})")
+        playgrounds = sum(isinstance(b.policy, Policy) and b.policy.playground for b in self.businesses.values())
+        if len(self.venues) + playgrounds > MAX_VENUES:
+            raise ValueError(f"venues: at most {MAX_VENUES} with the playgrounds (got {len(self.venues)} venues "
+                             f"and {playgrounds} playgrounds)")
+        shares = sum(b.initial_share for b in self.businesses.values())
+        if shares > 1 + 1e-9:
+            raise ValueError(f"businesses.*.initial_share must add up to at most 1 (got {shares:g}: "
+                             + " + ".join(f"{name} {b.initial_share:g}" for name, b in self.businesses.items()) + ")")
         if self.focal is None:
             self.focal = next(iter(self.businesses))
         elif self.focal not in self.businesses:
@@ -650,11 +679,15 @@ def parameter_table() -> list[dict[str, Any]]:
                 lo = getattr(m, "ge", getattr(m, "gt", lo)) if lo is None else lo
                 hi = getattr(m, "le", getattr(m, "lt", hi)) if hi is None else hi
             literal = getattr(info.annotation, "__args__", None)
-            allowed = (" | ".join(map(str, literal)) if info.annotation is not bool and literal
-                       and all(isinstance(a, str) for a in literal) else
-                       "true / false" if info.annotation is bool else f"{_num(lo)} to {_num(hi)}")
+            if typing.get_origin(info.annotation) is list:  # a ranking: each choice once
+                allowed = "each of " + ", ".join(typing.get_args(literal[0])) + ", once"
+            else:
+                allowed = (" | ".join(map(str, literal)) if info.annotation is not bool and literal
+                           and all(isinstance(a, str) for a in literal) else
+                           "true / false" if info.annotation is bool else f"{_num(lo)} to {_num(hi)}")
+            default = ", ".join(info.default) if isinstance(info.default, list) else _num(info.default)
             rows.append({"parameter": f"{section}.{name}".lstrip("."), "type": _type_name(info.annotation),
-                         "unit": extra["unit"], "range": allowed, "default": _num(info.default),
+                         "unit": extra["unit"], "range": allowed, "default": default,
                          "source": extra["source"], "meaning": info.description or ""})
     return rows
 

@@ -4,21 +4,39 @@ Each decision ("purchase", "post", "witness", ...) draws from its own generator,
 the run's seed and the decision's name alone. A policy that answers more posts then draws more
 numbers for replies, but purchases, accidents and offers see exactly the same dice, so policy
 comparisons measure the policy and not the luck.
+
+Both engines draw the same numbers in the same order from these streams: the Mesa engine with
+numpy, the compiled engine with the same generators inside numba (which reproduces numpy's
+uniform, Poisson, binomial and geometric draws bit for bit), so at small N they agree exactly.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
+
+# Decisions with one stream each, in the order the compiled engine receives them; after them
+# come two per business: "respond.order.J" and "respond.outcome.J".
+DECISIONS = ("redeem", "purchase", "accident", "post", "witness", "wom", "forget", "offer")
 
 
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
-    if isinstance(seed, (int, np.integer)) and seed >= 0:
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return np.random.SeedSequence(int(seed))
     raise ValueError(f"seed must be a non-negative integer or a SeedSequence (got {seed!r})")
+
+
+def resolve_seed(seed) -> np.random.SeedSequence:
+    """A run's root: an int or SeedSequence as given; a Generator gives one draw; None fresh entropy."""
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63)))
+    return seed_sequence(seed)
 
 
 class Streams:
@@ -34,24 +52,21 @@ class Streams:
             gen = self._generators[decision] = np.random.Generator(np.random.PCG64(seq))
         return gen
 
+    def for_run(self, n_businesses: int) -> tuple[np.random.Generator, ...]:
+        """Every stream a day draws from, in the order of DECISIONS and then per business."""
+        respond = [self(f"respond.{what}.{j}") for j in range(n_businesses) for what in ("order", "outcome")]
+        return tuple(self(d) for d in DECISIONS) + tuple(respond)
 
-def bernoulli_candidates(rng: np.random.Generator, n: int, p_max: float) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in ``range(n)`` (ascending) that pass a Bernoulli(p_max) trial, and one uniform
-    each for thinning them to their own p_i <= p_max (accept when ``u < p_i / p_max``).
 
-    Equivalent to one Bernoulli(p_i) trial per position, at a cost that grows with the number
-    of events rather than with n: successes are found by geometric jumps."""
-    if n <= 0 or p_max <= 0:
-        return np.empty(0, np.int64), np.empty(0)
-    if p_max >= 1:
-        return np.arange(n), rng.random(n)
-    expected = n * p_max
-    chunk = int(expected + 6 * np.sqrt(expected) + 16)
-    parts, last = [], -1
-    while last < n - 1:
-        pos = last + np.cumsum(rng.geometric(p_max, size=chunk))
-        parts.append(pos)
-        last = int(pos[-1])
-    idx = np.concatenate(parts)
-    idx = idx[idx < n]
-    return idx, rng.random(idx.size)
+def candidates(rng: np.random.Generator, n: int, p: float) -> Iterator[int]:
+    """Positions in ``range(n)``, ascending, that pass a Bernoulli(p) trial, found by geometric
+    jumps so the cost grows with the number of events rather than with n. Callers thin them to
+    each position's own chance (at most ``p``) with one more uniform."""
+    if p <= 0.0:
+        return
+    pos = -1
+    while True:
+        pos += int(rng.geometric(p))
+        if pos >= n:
+            return
+        yield pos

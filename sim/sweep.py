@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .scenario import Scenario, ScenarioError, _locate, load_scenario
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
-ENGINES = ("vector", "agents")
+ENGINES = ("fast", "agents", "vector")  # "vector": the fast engine's former name
 # Numeric summary columns of a business that a sweep can keep (Results.summary()).
 OUTPUTS = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
            "share_of_wallet", "reach", "posts", "replies", "accidents", "accidents_handled",
@@ -111,7 +111,7 @@ class SweepSpec(_Strict):
     fixed: dict[str, Any] = {}  # overrides applied to the base scenario for every run
     replicates: Annotated[int, Field(ge=1, le=10_000)] = 1
     steps: Annotated[int, Field(ge=1)] | None = None
-    engine: Literal["vector", "agents"] = "vector"
+    engine: Literal["fast", "agents", "vector"] = "fast"
     business: str | None = None  # whose summary row is kept (default: the scenario's focal business)
     outputs: list[str] = ["trust_all", "customers", "share_of_wallet", "profit"]
     seed: Annotated[int, Field(ge=0)] = 0
@@ -304,7 +304,7 @@ def _run_one(base: Scenario, overrides: dict[str, Any], row: int, rep: int, seed
 
     t0 = time.perf_counter()
     sc = base.with_overrides(overrides, source=f"design row {row}")
-    res = run(sc, engine=engine, seed=seed, steps=steps, progress=False)
+    res = run(sc, engine=engine, seed=seed, steps=steps, progress=False, threads=1)
     summary = res.summary()
     values = {o: float(summary.at[business, o]) for o in outputs}
     return {"row": row, "replicate": rep, "values": values, "seconds": time.perf_counter() - t0,

@@ -2,7 +2,7 @@
 
     python -m tests.pattern_values
 
-Same scenarios, seeds and replicate counts as tests/test_patterns.py, on the vector engine.
+Same scenarios, seeds and replicate counts as tests/test_patterns.py, on the fast engine.
 """
 
 import numpy as np

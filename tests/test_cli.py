@@ -63,8 +63,8 @@ def test_run_prints_a_table_naming_both_businesses(small_run):
 
 def test_run_writes_results_to_the_default_folder_and_says_where(small_run):
     proc, cwd = small_run
-    out = cwd / "results" / "default-seed0"
-    assert "results/default-seed0" in proc.stdout
+    out = cwd / "results" / "default-agents-seed0"
+    assert "results/default-agents-seed0" in proc.stdout
     for name in ("timeseries.parquet", "timeseries.csv", "agents.parquet", "agents.csv", "scenario.toml",
                  "run.json"):
         assert (out / name).stat().st_size > 0, name
@@ -76,14 +76,14 @@ def test_run_writes_results_to_the_default_folder_and_says_where(small_run):
 
 def test_saved_scenario_validates_and_reruns_to_identical_timeseries(small_run, tmp_path):
     _, cwd = small_run
-    saved = cwd / "results" / "default-seed0" / "scenario.toml"
+    saved = cwd / "results" / "default-agents-seed0" / "scenario.toml"
     val = trustsim("validate", saved)
     assert val.returncode == 0, val.stderr
     assert val.stdout.strip() == f"{saved}: ok (2 businesses, 2 venues, 2,200 people, 20 steps)"
     # No --steps or --set: the overrides must have been written into scenario.toml itself.
     rerun = trustsim("run", saved, "--seed", "0", "--out", tmp_path / "again", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
-    first = pd.read_parquet(cwd / "results" / "default-seed0" / "timeseries.parquet")
+    first = pd.read_parquet(cwd / "results" / "default-agents-seed0" / "timeseries.parquet")
     again = pd.read_parquet(tmp_path / "again" / "timeseries.parquet")
     pd.testing.assert_frame_equal(first, again)
 
@@ -92,7 +92,7 @@ def test_another_seed_gives_another_run(small_run, tmp_path):
     _, cwd = small_run
     other = trustsim("run", "default", *SMALL, "--seed", "1", "--out", tmp_path / "s1")
     assert other.returncode == 0, other.stderr
-    first = pd.read_parquet(cwd / "results" / "default-seed0" / "timeseries.parquet")
+    first = pd.read_parquet(cwd / "results" / "default-agents-seed0" / "timeseries.parquet")
     assert not first.equals(pd.read_parquet(tmp_path / "s1" / "timeseries.parquet"))
 
 
@@ -169,14 +169,13 @@ def test_unknown_engine_is_refused(tmp_path):
     assert_refused(trustsim("run", "default", "--engine", "gpu", cwd=tmp_path), "--engine", "gpu", "agents")
 
 
-def test_vector_engine_is_usable_or_refused_in_one_line(tmp_path):
-    # The numpy engine is being written separately: until it lands, asking for it is a clear
-    # refusal; once it exists this run must simply work.
-    proc = trustsim("run", "default", "--engine", "vector", *SMALL, "--out", tmp_path / "v", cwd=tmp_path)
-    if proc.returncode == 0:
-        assert (tmp_path / "v" / "timeseries.parquet").exists()
-    else:
-        assert_refused(proc, "--engine vector", "not available")
+def test_the_fast_engine_runs_and_answers_to_its_former_name_too(tmp_path):
+    for engine in ("fast", "vector"):
+        proc = trustsim("run", "default", "--engine", engine, *SMALL, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    # each engine's run has its own folder: one never overwrites the other's
+    assert (tmp_path / "results" / "default-fast-seed0" / "timeseries.parquet").exists()
+    assert not (tmp_path / "results" / "default-vector-seed0").exists()
 
 
 @pytest.mark.parametrize("arg, needles", [

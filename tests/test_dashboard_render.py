@@ -89,7 +89,7 @@ def small_year():
     them (dashboards.jobs._year): the Explore tests stub the process pool with it."""
     s = Settings()
     sc = build_scenario(s)
-    res = sim.run(sc.with_overrides({"population.engaged": 200}), engine="vector", seed=0, steps=60, progress=False)
+    res = sim.run(sc.with_overrides({"population.engaged": 200}), engine="fast", seed=0, steps=60, progress=False)
     pngs = {name: charts.png(fig) for name, fig in charts.year_figures(res.timeseries, sc.focal).items()}
     return jobs.YearResult(s, res.timeseries, sc.focal, 0.1, charts=pngs)
 

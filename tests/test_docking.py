@@ -1,31 +1,35 @@
-"""Docking: the Mesa engine (sim/agents) and the vector engine (sim/vector) run the same model.
+"""Docking: the Mesa engine (sim/agents) and the compiled engine (sim/fast) run the same model.
 
-Tier B: at small N both engines draw the same numbers from the same per-decision streams, so
-every count agrees exactly and trust agrees up to floating-point rounding (the vector engine
-decays trust lazily: one ``rules.decay`` over k days instead of k one-day decays).
+Tier B: at small N both engines draw the same numbers from the same per-decision streams and
+apply the same rules in the same order, so every count agrees exactly and so does every trust
+value (bit for bit: numba computes the rulebook's functions as Python does); the daily means may
+differ in the last digits, the engines summing in different orders.
 
 Tier A: over independent replicates (seeds from ``SeedSequence(root).spawn``; the Mesa engine gets
-the first half, the vector engine the second) the outcomes have the same distribution: a Welch
+the first half, the compiled engine the second) the outcomes have the same distribution: a Welch
 two-sample t-test must not reject at 0.1%, and the difference of means must lie within an
-equivalence margin stated per outcome below. One preset forces the vector engine's dense
-witnessing path (per-member Poisson counts, used at large N) so that path is docked too.
+equivalence margin stated per outcome below. One preset runs a population large enough that the
+compiled engine's witnessing spans several blocks and its accounts run in parallel slices.
 
-Last, a rule perturbed in the vector engine alone must be caught by both checks.
+Last, a rule perturbed in the compiled engine alone must be caught by both checks.
 """
 
 from __future__ import annotations
 
-import types
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 import sim
-from sim import rules
+from sim.fast import run_fast
 from sim.runner import _run_agents
-from sim.vector import engine as vector_engine
-from sim.vector import run_vector
 
 FLOAT_COLUMNS = ("trust_engaged", "trust_observers", "trust_all", "share_of_wallet", "revenue", "engagement_cost",
                  "profit")
@@ -38,7 +42,7 @@ def small(**overrides) -> sim.Scenario:
 
 
 def run_both(sc: sim.Scenario, seed, steps: int):
-    return _run_agents(sc, seed, steps, lambda k: None), run_vector(sc, seed, steps)
+    return _run_agents(sc, seed, steps), run_fast(sc, seed, steps)
 
 
 def mismatches(a: sim.Results, v: sim.Results) -> list[str]:
@@ -59,7 +63,7 @@ def mismatches(a: sim.Results, v: sim.Results) -> list[str]:
     aa, av = a.agents, v.agents
     for c in aa.columns:
         x, y = aa[c].to_numpy(), av[c].to_numpy()
-        ok = np.allclose(x, y, rtol=1e-9, atol=1e-12) if c == "trust" else np.array_equal(x, y)
+        ok = np.array_equal(x, y)  # trust too: the same operations in the same order
         if not ok:
             bad.append(f"agents.{c}")
     return bad
@@ -76,7 +80,7 @@ TIER_B = {
     "outcomes first, personified rival": {"businesses.focal.policy.priority": "outcomes_first",
                                           "businesses.rival.policy": "personified"},
     # Coupons from two businesses and frequent failures: one person often has several purchases,
-    # reports and answers in one day, which the vector engine applies in rounds.
+    # reports and answers in one day; three businesses also compile a kernel of their own.
     "three businesses, three venues, busy": {
         "businesses.focal.policy": "coupon", "businesses.focal.failure_rate": 0.3,
         "businesses.rival.policy": "personified", "businesses.third.policy": "peer_playground",
@@ -96,7 +100,7 @@ def test_tier_b_exact(name):
 
 
 def test_tier_b_exact_over_a_long_run_with_short_halflives():
-    """Lazy decay over many days and a rebased reference day still give the same numbers."""
+    """Trust crossing the baseline back and forth, decayed every day for 150 days."""
     sc = small(**{"mechanisms.trust_halflife": 0.2, "mechanisms.distrust_halflife": 0.4,
                   "businesses.focal.failure_rate": 0.2})
     a, v = run_both(sc, 3, 150)
@@ -108,9 +112,9 @@ REPLICATES, STEPS = 10, 100
 TIER_A = {
     "default": {},
     "many accidents": {"businesses.focal.failure_rate": 0.15, "businesses.rival.failure_rate": 0.15},
-    "noisy popular venue, dense witnessing": {
+    "noisy popular venue, several witnessing blocks": {
         "venues.popular.membership": 1.0, "venues.popular.noise": 1.0, "venues.popular.archive_days": 5,
-        "businesses.focal.staff_capacity": 40},
+        "businesses.focal.staff_capacity": 40, "population.engaged": 1000},
 }
 # Equivalence margins on the difference of replicate means: (absolute floor, share of the mean).
 # Trust moves by ~0.01-0.1 over a run; head counts and money by tens of percent between seeds.
@@ -135,7 +139,7 @@ def outcomes(res: sim.Results) -> dict[str, float]:
 
 
 def replicate(run, sc, seeds) -> dict[str, np.ndarray]:
-    rows = [outcomes(run(sc, s, STEPS, lambda k: None)) for s in seeds]
+    rows = [outcomes(run(sc, s, STEPS)) for s in seeds]
     return {k: np.array([r[k] for r in rows], float) for k in rows[0]}
 
 
@@ -170,42 +174,73 @@ def mesa_default():
 
 def test_tier_a_default(mesa_default):
     sc, a = mesa_default
-    v = replicate(run_vector, sc, tier_a_seeds(2024)[1])
+    v = replicate(run_fast, sc, tier_a_seeds(2024)[1])
     assert disagreements(a, v) == []
 
 
 def test_tier_a_many_accidents():
     sc = tier_a_scenario("many accidents")
-    mesa_seeds, vector_seeds = tier_a_seeds(7)
-    a, v = replicate(_run_agents, sc, mesa_seeds), replicate(run_vector, sc, vector_seeds)
+    mesa_seeds, fast_seeds = tier_a_seeds(7)
+    a, v = replicate(_run_agents, sc, mesa_seeds), replicate(run_fast, sc, fast_seeds)
     assert a["accidents_handled_focal"].mean() > 2  # ~4 per run here vs ~1.5 by default
     assert disagreements(a, v) == []
 
 
-def test_tier_a_noisy_popular_dense_witnessing(monkeypatch):
-    sc = tier_a_scenario("noisy popular venue, dense witnessing")
-    mesa_seeds, vector_seeds = tier_a_seeds(11)
-    a = replicate(_run_agents, sc, mesa_seeds)
-    monkeypatch.setattr(vector_engine, "DENSE_SIGHTINGS", 0)
-    monkeypatch.setattr(vector_engine, "DENSE_PER_MEMBER", 0.0)
-    v = replicate(run_vector, sc, vector_seeds)
+@pytest.mark.slow
+def test_tier_a_noisy_popular_venue_over_several_blocks():
+    from sim.schedule import WITNESS_BLOCK
+
+    sc = tier_a_scenario("noisy popular venue, several witnessing blocks")
+    assert sc.population.people > 2 * WITNESS_BLOCK  # the popular venue spans three blocks
+    mesa_seeds, fast_seeds = tier_a_seeds(11)
+    a, v = replicate(_run_agents, sc, mesa_seeds), replicate(run_fast, sc, fast_seeds)
     assert disagreements(a, v) == []
 
 
 # ---- a perturbed rule is caught ------------------------------------------------------------
-def test_perturbed_rule_in_one_engine_is_detected(monkeypatch, mesa_default):
-    """A caring reply worth 50% more, in the vector engine only (the Mesa engine keeps the real
-    rulebook): tier B finds a mismatch, tier A finds a difference in distribution."""
-    def after_reply(trust, care, m):
-        return rules.after_reply(trust, 1.5 * care, m)
+PERTURBED = """
+import json, sys
+import numpy as np
+import sim, sim.rules as rules
+from numba.extending import register_jitable
 
-    perturbed = types.SimpleNamespace(**{k: getattr(rules, k) for k in dir(rules) if not k.startswith("__")})
-    perturbed.after_reply = after_reply
-    monkeypatch.setattr(vector_engine, "rules", perturbed)
+@register_jitable(inline="always")
+def after_reply(trust, care, m):  # a caring reply worth 50% more, in the compiled engine only
+    return rules.gain(trust, 1.5 * m.gain_reply * care, 1.0)
 
-    a, v = run_both(small(), 0, 45)
-    assert "trust_engaged" in mismatches(a, v)
+rules.after_reply = after_reply  # before sim.fast compiles its kernels, here with a cache of its own
+from sim.fast import run_fast
 
-    sc, mesa = mesa_default
-    found = disagreements(mesa, replicate(run_vector, sc, tier_a_seeds(2024)[1]))
+small, tier_a, seeds = json.loads(sys.argv[1])
+sc = sim.load_scenario("default").with_overrides(small)
+run_fast(sc, 0, 45).timeseries.to_parquet(sys.argv[2])
+sc = sim.load_scenario("default").with_overrides(tier_a)
+rows = [run_fast(sc, np.random.SeedSequence(**s), 100).timeseries for s in seeds]
+pd = __import__("pandas")
+pd.concat(rows, keys=range(len(rows)), names=["replicate"]).reset_index(level=0).to_parquet(sys.argv[3])
+"""
+
+
+@pytest.mark.slow
+def test_perturbed_rule_in_the_compiled_engine_alone_is_detected(tmp_path, mesa_default):
+    """A caring reply worth 50% more in the compiled engine only (the Mesa engine keeps the real
+    rulebook): tier B finds a mismatch, tier A a difference in distribution. The compiled engine
+    runs in a subprocess with its own numba cache, so the perturbed kernels go nowhere else."""
+    sc_small = small()
+    sc_a, mesa = mesa_default
+    seeds = [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in tier_a_seeds(2024)[1]]
+    args = json.dumps([{"population.engaged": 60, "population.observer_ratio": 5}, {"population.engaged": 100},
+                       seeds])
+    small_out, a_out = tmp_path / "small.parquet", tmp_path / "a.parquet"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    subprocess.run([sys.executable, "-c", PERTURBED, args, small_out, a_out], check=True, env=env,
+                   cwd=Path(__file__).resolve().parents[1])
+
+    perturbed = sim.Results(pd.read_parquet(small_out), _run_agents(sc_small, 0, 45).agents, sc_small, 0, "fast")
+    assert "trust_engaged" in mismatches(_run_agents(sc_small, 0, 45), perturbed)
+
+    runs = pd.read_parquet(a_out)
+    found = disagreements(mesa, {k: np.array([outcomes(sim.Results(g.drop(columns="replicate"), None, sc_a, 0,
+                                                                   "fast"))[k] for _, g in runs.groupby("replicate")])
+                                 for k in MARGINS})
     assert any(f.startswith("trust_engaged_focal") for f in found), found

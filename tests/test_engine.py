@@ -33,15 +33,16 @@ def test_invariants_hold_every_step():
     assert n == sc.population.people == 150 * 11
     for _ in range(60):
         model.step()
-        assert np.isfinite(model.trust).all() and (model.trust >= 0).all() and (model.trust <= 1).all()
-        assert model.level.min() >= 0 and model.level.max() <= 3
+        st = model.state
+        assert np.isfinite(st.trust).all() and (st.trust >= 0).all() and (st.trust <= 1).all()
+        assert st.level.min() >= 0 and st.level.max() <= 3
         assert len(model.people) == n and len(model.agents_by_type[SilentObserver]) == 1500
-        assert ((model.supplier >= -1) & (model.supplier < len(model.businesses))).all()
+        assert ((st.supplier >= -1) & (st.supplier < len(model.businesses))).all()
         for b in model.businesses:
             assert b.accidents_handled + b.accidents_ignored <= b.accidents
             assert b.replies <= b.spec.capacity * b.spec.caring + 1
             assert min(b.posts, b.replies, b.witnesses, b.defections, b.mentions_negative) >= 0
-        assert sum(b.customers for b in model.businesses) == (model.supplier >= 0).sum()
+        assert sum(b.customers for b in model.businesses) == (st.supplier >= 0).sum()
     assert sum(b.accidents for b in model.businesses) > 0
 
 

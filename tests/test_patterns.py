@@ -17,7 +17,7 @@ from sim import rules
 from sim.agents import TrustModel
 from sim.compare import compare, replicate_seeds
 
-ENGINE = "vector"
+ENGINE = "fast"
 REPLICATES = 10
 SEED = 2026
 
@@ -252,9 +252,9 @@ def test_p13_answering_some_complainers_and_ignoring_others_costs_the_ignored(mo
     original = Person.be_ignored
 
     def record(self, j, selective):
-        before = float(self.model.trust[self.pos, j])
+        before = float(self.model.state.trust[self.pos, j])
         original(self, j, selective)
-        seen.append((selective, before, float(self.model.trust[self.pos, j])))
+        seen.append((selective, before, float(self.model.state.trust[self.pos, j])))
 
     monkeypatch.setattr(Person, "be_ignored", record)
     sc = default().with_overrides({"population.engaged": 600, "businesses.focal.failure_rate": 0.15,

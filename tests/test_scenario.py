@@ -29,7 +29,7 @@ def test_every_shipped_scenario_validates(name):
 @pytest.mark.parametrize("name", scenario_names())
 def test_every_shipped_scenario_runs_on_both_engines(name):
     sc = load_scenario(name)
-    engines = ["vector"] + (["agents"] if sc.population.people <= 50_000 else [])
+    engines = ["fast"] + (["agents"] if sc.population.people <= 50_000 else [])
     for engine in engines:
         summary = sim.run(sc, engine=engine, seed=1, steps=3, progress=False).summary()
         assert list(summary.index) == list(sc.businesses) and summary.customers.sum() > 0

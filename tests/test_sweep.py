@@ -29,7 +29,7 @@ KEEP = ["row", "replicate", "key", "businesses.focal.policy", "venues.popular.no
 # A tiny grid: 3 policies x 3 noise levels x 4 replicates = 36 runs of 300 people for 30 days.
 TINY = {
     "name": "tiny", "scenario": "default", "design": "grid", "replicates": 4, "steps": 30,
-    "engine": "vector", "seed": 11, "outputs": ["trust_all", "customers", "profit"],
+    "engine": "fast", "seed": 11, "outputs": ["trust_all", "customers", "profit"],
     "fixed": {"population.engaged": 300},
     "parameters": {"businesses.focal.policy": {"values": ["experiential", "broadcast", "silent"]},
                    "venues.popular.noise": {"range": [0.2, 0.8], "levels": 3}},
@@ -146,7 +146,7 @@ def test_run_seeds_depend_on_key_alone(tmp_path, serial_reference):
     sw = load_spec(TINY)
     row, rep = 4, 2
     sc = sw.base.with_overrides(dict(sw.design.iloc[row]))
-    res = sim.run(sc, engine="vector", seed=np.random.SeedSequence(11, spawn_key=(rep,)), steps=30)
+    res = sim.run(sc, engine="fast", seed=np.random.SeedSequence(11, spawn_key=(rep,)), steps=30)
     stored = serial_reference.set_index("key").loc[run_key(row, rep)]
     assert res.summary().at["focal", "profit"] == stored["profit"]
     assert res.summary().at["focal", "trust_all"] == stored["trust_all"]

@@ -6,95 +6,87 @@ import mesa
 import numpy as np
 
 from .. import rules
-from ..world import OUTCOME_TIER
+from ..scenario import PRIORITIES
+from ..state import COLUMN_NAMES
 from .people import Post
-
-METRICS = ("posts", "replies", "accidents", "accidents_handled", "accidents_ignored", "mentions_positive",
-           "mentions_negative", "witnesses", "purchases", "coupons_redeemed", "revenue", "engagement_cost",
-           "defections", "promo_posts", "coupon_posts")
-
-
-def priority_tier(priority: str, post: Post, level: int, contacts: int) -> int:
-    """Lower tiers are answered first; ties are broken at random."""
-    if priority == "accidents_first":
-        return 0 if post.kind == rules.ACCIDENT else 1
-    if priority == "regulars_first":
-        return -(100 * level + min(contacts, 99))
-    if priority == "outcomes_first":
-        return int(OUTCOME_TIER[post.kind])
-    return 0
 
 
 class Business(mesa.Agent):
+    """Its outputs of the day (``trust_all``, ``replies``, ``profit``... every column of
+    sim.state.COLUMNS) are attributes, read off the model's row for it."""
+
     def __init__(self, model, index: int):
         super().__init__(model)
         self.index = index
         self.spec = model.specs[index]
         self.name = self.spec.name
         self.policy = self.spec.policy_name
-        self._carry = np.zeros(3)  # fractional capacity carried to the next day (care, promo, coupon)
-        self.start_day()
-        for name in ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3",
-                     "customers", "share_of_wallet", "reach", "revenue", "profit"):
-            setattr(self, name, 0.0)
 
-    def start_day(self) -> None:
-        self.today = dict.fromkeys(METRICS, 0)
-
-    def _capacity(self) -> tuple[int, int, int]:
-        s = self.spec
-        want = s.capacity * np.array([s.caring, s.promotional, s.coupons]) + self._carry
-        whole = np.floor(want + 1e-9)
-        self._carry = want - whole
-        return tuple(int(x) for x in whole)
+    def capacity(self) -> tuple[int, int, int]:
+        """Whole replies, promotional posts and coupon posts today; fractions carry over."""
+        carry, s = self.model.state.carry[self.index], self.spec
+        out = []
+        for i, share in enumerate((s.caring, s.promotional, s.coupons)):
+            n, carry[i] = rules.actions_today(s.capacity * share, carry[i])
+            out.append(n)
+        return out[0], out[1], out[2]
 
     def respond(self, posts: list[Post], rng_order: np.random.Generator, rng_outcome: np.random.Generator,
                 day: int) -> None:
         """Answer posts in its venues by priority until caring capacity runs out; every public
         accident report about it that goes unanswered is ignored, in public."""
-        model, j, s = self.model, self.index, self.spec
+        model, j, s, st, m = self.model, self.index, self.spec, self.model.state, self.model.m
         present = set(s.venues)
-        care_cap, promo_n, coupon_n = self._capacity()
-        candidates = [p for p in posts if p.venue in present and (p.kind != rules.ACCIDENT or p.about == j)]
+        care_cap, promo_n, coupon_n = self.capacity()
+        priority = PRIORITIES.index(s.priority)
+        candidates = [i for i, p in enumerate(posts) if p.venue in present and (p.kind != rules.ACCIDENT or p.about == j)]
         keys = rng_order.random(len(candidates))
-        tiers = [priority_tier(s.priority, p, int(model.level[p.pos, j]), int(model.contacts[p.pos, j]))
-                 for p in candidates]
-        order = sorted(range(len(candidates)), key=lambda i: (tiers[i], keys[i]))
-        answered = [candidates[i] for i in order[:care_cap]]
-        u = rng_outcome.random(len(answered))
+        tiers = [rules.priority_tier(priority, posts[i].kind, int(st.level[posts[i].pos, j]),
+                                     int(st.contacts[posts[i].pos, j]), m) for i in candidates]
+        order = sorted(range(len(candidates)), key=lambda c: (tiers[c], keys[c]))
+        answered = [candidates[c] for c in order[:care_cap]]
         answered_venues = set()
-        for post, ui in zip(answered, u):
-            person = model.people[post.pos]
+        for i in answered:
+            post = posts[i]
+            person, u = model.people[post.pos], rng_outcome.random()
             answered_venues.add(post.venue)
             if post.kind == rules.ACCIDENT:
-                person.receive_recovery(j, post, ui)
-                model.threads_new[post.venue, j, model.KIND["recovery"]] += 1
-                self.today["accidents_handled"] += 1
+                person.receive_recovery(j, post, u)
+                st.threads_new[post.venue, j, rules.RECOVERY] += 1
+                model.count(j, "accidents_handled")
             else:
-                person.receive_reply(j, post.kind, ui)
-                model.threads_new[post.venue, j, model.KIND["care"]] += 1
-        self.today["replies"] += len(answered)
+                person.receive_reply(j, post.kind, u)
+                st.threads_new[post.venue, j, rules.CARE] += 1
+        model.count(j, "replies", len(answered))
 
-        handled = {id(p) for p in answered}
-        for post in posts:
-            if post.kind == rules.ACCIDENT and post.about == j and id(post) not in handled:
+        handled = set(answered)
+        for i, post in enumerate(posts):
+            if post.kind == rules.ACCIDENT and post.about == j and i not in handled:
                 model.people[post.pos].be_ignored(j, post.venue in answered_venues)
-                model.threads_new[post.venue, j, model.KIND["ignored"]] += 1
-                self.today["accidents_ignored"] += 1
+                st.threads_new[post.venue, j, rules.IGNORED] += 1
+                model.count(j, "accidents_ignored")
 
         if s.playground >= 0:
-            helped = [p for p in posts if p.venue == s.playground and p.kind != rules.ACCIDENT
-                      and id(p) not in handled]
-            for post, ui in zip(helped, rng_outcome.random(len(helped))):
-                if ui < model.mech.peer_help:
-                    model.people[post.pos].receive_peer_help(j)
-                    model.threads_new[post.venue, j, model.KIND["mention_positive"]] += 1
+            for i, post in enumerate(posts):
+                if post.venue == s.playground and post.kind != rules.ACCIDENT and i not in handled:
+                    if rng_outcome.random() < m.peer_help:
+                        model.people[post.pos].receive_peer_help(j)
+                        st.threads_new[post.venue, j, rules.MENTION_POSITIVE] += 1
 
-        venues = list(s.venues)
-        for kind, n in (("promo", promo_n), ("coupon", coupon_n)):
-            for i in range(n if venues else 0):
-                model.threads_new[venues[(day + i) % len(venues)], j, model.KIND[kind]] += 1
-        self.today["promo_posts"] += promo_n if venues else 0
-        self.today["coupon_posts"] += coupon_n if venues else 0
+        venues = s.venues
+        if venues:
+            for kind, n in ((rules.PROMO, promo_n), (rules.COUPON, coupon_n)):
+                for i in range(n):
+                    st.threads_new[venues[rules.rotation_venue(day, i, len(venues))], j, kind] += 1
+            model.count(j, "promo_posts", promo_n)
+            model.count(j, "coupon_posts", coupon_n)
         actions = len(answered) + (promo_n + coupon_n if venues else 0)
-        self.today["engagement_cost"] += actions * s.action_cost + (model.mech.playground_cost if s.playground >= 0 else 0.0)
+        model.count(j, "engagement_cost", rules.engagement_cost(actions, s.action_cost, s.playground >= 0, m))
+
+
+def _column(i: int):
+    return property(lambda self: self.model.today[self.index, i])
+
+
+for _i, _name in enumerate(COLUMN_NAMES):
+    setattr(Business, _name, _column(_i))

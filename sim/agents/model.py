@@ -1,8 +1,10 @@
-"""TrustModel: the Mesa engine. One step is one day, run in the phases of docs/ODD.md.
+"""TrustModel: the Mesa engine. One step is one day, run in the phases of sim/schedule.py.
 
 Each phase reads the state as it was when the phase began, so no agent sees another's move from
 the same phase. Who acts in a phase (which people buy, post, take an offer) is sampled by the
-model from that decision's random stream; what they then do is the agent's business.
+model from that decision's random stream; what they then do is the agent's business, decided by
+the rulebook. The compiled engine (sim/fast) runs the same phases and draws the same numbers, so
+the two agree exactly at small N (tests/test_docking.py).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import numpy as np
 
 from .. import rules
 from ..scenario import Scenario, load_scenario
-from ..streams import Streams, bernoulli_candidates
-from ..world import OBSERVER, build_world, memberships
-from .business import METRICS, Business
-from .people import EngagedCustomer, Post, SilentObserver
+from ..schedule import WITNESS_BLOCK
+from ..state import COLUMN_NAMES, NCOL
+from ..streams import Streams, candidates, resolve_seed
+from ..world import build_world, memberships
+from .business import Business
+from .people import EngagedCustomer, Post, SilentObserver, bump
 
-BUSINESS_COLUMNS = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
-                    "share_of_wallet", "reach", "profit", *METRICS)
 HEADLINE = ("trust_engaged", "trust_observers", "level1", "level2", "level3", "customers", "profit")
+_COLUMN = {name: i for i, name in enumerate(COLUMN_NAMES)}
 
 
 def resolve(scenario: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -34,67 +37,47 @@ class TrustModel(mesa.Model):
     """The trust-in-digital-public model on Mesa agents.
 
     ``TrustModel(scenario="default", rng=0, population__engaged=500)``: keyword overrides use
-    ``__`` for the dots of a scenario key, so ``mesa.batch_run`` can sweep them.
+    ``__`` for the dots of a scenario key, so ``mesa.batch_run`` can sweep them. ``history``
+    holds one (businesses x sim.state.COLUMNS) row per day, day 0 first.
     """
-
-    KIND = {k: i for i, k in enumerate(rules.THREAD_KINDS)}
 
     def __init__(self, scenario: Scenario | str = "default", rng: Any = None, steps: int | None = None,
                  **overrides: Any):
         sc = resolve(scenario, {k.replace("__", "."): v for k, v in overrides.items()})
-        if rng is None or isinstance(rng, np.random.Generator):
-            rng = np.random.SeedSequence() if rng is None else int(rng.integers(2**63))
-        self.streams = Streams(rng)
+        self.streams = Streams(resolve_seed(rng))
         super().__init__(rng=self.streams.root)
-        self.config, self.mech = sc, sc.mechanisms
+        self.config = sc
         self.horizon = steps or sc.steps
         world = build_world(sc, self.streams)
+        self.world, self.m, self.state = world, world.params, world.state
         self.specs, self.specs_venues = world.businesses, world.venues
-        n, nb, nv = world.n_people, len(world.businesses), len(world.venues)
+        self.biz, self.ven = world.business_arrays(), world.venue_arrays()
         self.n_engaged = world.n_engaged
-        self.baseline = sc.population.trust_baseline
-
-        # Per-person, per-business relationship state; each agent owns its row.
-        self.trust = world.trust
-        self.supplier = world.supplier
-        self.level = np.zeros((n, nb), np.int8)
-        self.contacts = np.zeros((n, nb), np.int32)
-        self.accidents = np.zeros((n, nb), np.int32)
-        self.aggrieved = np.zeros((n, nb), bool)
-        self.recoveries = np.zeros((n, nb), np.int32)  # accidents it handled in public
-        self.ignored = np.zeros((n, nb), np.int32)  # public complaints it ignored
-        self.departures = np.zeros((n, nb), np.int32)  # times the person left it
-        self.reached = np.zeros((n, nb), bool)
-        self.cls = world.cls
-
-        # Venue ledgers: live threads (with the archive), today's new threads, tomorrow's.
-        self.threads_live = np.zeros((nv, nb, len(rules.THREAD_KINDS)))
-        self.threads_new = np.zeros_like(self.threads_live)
-        self.threads_next = np.zeros_like(self.threads_live)
-        self.climate = np.zeros(nv)  # share of yesterday's posts sharing personal meaning
-        self.coupon_holders: list[set[int]] = [set() for _ in range(nb)]
-        self.promo_holders: list[set[int]] = [set() for _ in range(nb)]
+        nb = len(self.specs)
 
         self.businesses = [Business(self, j) for j in range(nb)]
         venues_of = memberships(world)
-        self.people = [EngagedCustomer(self, p, int(world.cls[p]), venues_of[p]) if world.cls[p] != OBSERVER
-                       else SilentObserver(self, p, venues_of[p]) for p in range(n)]
+        cls = self.state.cls
+        self.people = [EngagedCustomer(self, p, int(cls[p]), venues_of[p]) if cls[p] != rules.OBSERVER
+                       else SilentObserver(self, p, venues_of[p]) for p in range(world.n_people)]
+        self.holders: set[int] = set()  # people who saw a coupon or a promotion today
         self.posts_today: list[Post] = []
-        self.daily = [b.today for b in self.businesses]
+        self.today = np.zeros((nb, NCOL))
+        self.history: list[np.ndarray] = []
 
-        # Business rows feed Results; a few flat model columns serve mesa.batch_run and SolaraViz.
-        flat = {f"{col}_{b.name}": (lambda m, j=j, col=col: getattr(m.businesses[j], col))
+        flat = {f"{col}_{b.name}": (lambda m, j=j, col=col: float(m.today[j, _COLUMN[col]]))
                 for j, b in enumerate(self.businesses) for col in HEADLINE}
-        self.datacollector = mesa.DataCollector(model_reporters=flat, agenttype_reporters={
-            Business: {c: c for c in ("name", "policy", *BUSINESS_COLUMNS)}})
+        self.datacollector = mesa.DataCollector(model_reporters=flat)
         self._account()
         self.datacollector.collect(self)
 
+    def count(self, j: int, column: str, amount: float = 1) -> None:
+        """Add to today's output of business j."""
+        self.today[j, _COLUMN[column]] += amount
+
     # ---- the day ---------------------------------------------------------------------------
     def step(self) -> None:
-        for b in self.businesses:
-            b.start_day()
-        self.daily = [b.today for b in self.businesses]
+        self.today = np.zeros_like(self.today)
         reports = self._purchases()
         self._posts(reports)
         self._responses()
@@ -108,178 +91,170 @@ class TrustModel(mesa.Model):
             self.running = False
 
     def _purchases(self) -> list[Post]:
-        pop, m = self.config.population, self.mech
-        events: list[tuple[int, int, bool]] = []  # (position, business, with coupon)
+        m, st, biz = self.m, self.state, self.biz
         # Redemptions draw from their own stream so ordinary purchases see the same dice whatever
         # coupons or promotions the policies put out (common random numbers).
         rng = self.streams("redeem")
-        for holders, uptake, coupon in ((self.coupon_holders, m.coupon_uptake, True),
-                                        (self.promo_holders, m.promo_uptake, False)):
-            for j, held in enumerate(holders):
-                who = sorted(held)
-                for pos, u in zip(who, rng.random(len(who))):
-                    if u < rules.redeem_chance(uptake, self.trust[pos, j]):
-                        events.append((pos, j, coupon))
-                        if self.supplier[pos] < 0:
-                            self.people[pos].switch(j)
-                held.clear()
+        events: list[tuple[int, int, bool]] = []  # (position, business, with coupon)
+        held = [(pos, j) for pos in sorted(self.holders) for j in range(len(self.specs)) if st.holds[pos, j]]
+        for bit, uptake, coupon in ((rules.HOLDS_COUPON, m.coupon_uptake, True),
+                                    (rules.HOLDS_PROMO, m.promo_uptake, False)):
+            offers = [(pos, j) for pos, j in held if st.holds[pos, j] & bit]
+            for i in candidates(rng, len(offers), uptake):
+                pos, j = offers[i]
+                if rules.takes_offer(rng.random(), st.trust[pos, j]):
+                    events.append((pos, j, coupon))
+                    if st.supplier[pos] < 0:
+                        self.people[pos].switch(j)
+        for pos, j in held:
+            st.holds[pos, j] = 0
+        self.holders.clear()
         rng = self.streams("purchase")
-        p_max = max(pop.purchase_rate, pop.prospect_rate)
-        cand, u = bernoulli_candidates(rng, len(self.people), p_max)
-        buyers = [pos for pos, ui in zip(cand.tolist(), u) if ui * p_max < (
-            pop.purchase_rate if self.supplier[pos] >= 0 else pop.prospect_rate)]
-        u_wallet, u_pick = rng.random(len(buyers)), rng.random(len(buyers))
-        for pos, uw, up in zip(buyers, u_wallet, u_pick):
-            j = self.people[pos].choose_business(uw, up)
-            if j >= 0:
-                events.append((pos, j, False))
+        p_max = max(m.purchase_rate, m.prospect_rate)
+        for pos in candidates(rng, len(self.people), p_max):
+            if rules.buys_today(rng.random(), p_max, st.supplier[pos], m):
+                u_wallet, u_pick = rng.random(), rng.random()
+                j = self.people[pos].choose_business(u_wallet, u_pick)
+                if j >= 0:  # -1: bought from the unnamed rest of the market
+                    events.append((pos, j, False))
 
         rng = self.streams("accident")
-        u = rng.random((len(events), 4))
         reports = []
-        for (pos, j, coupon), (uf, us, ur, uv) in zip(events, u):
-            report = self.people[pos].buy(j, uf, us, ur, uv)
+        for pos, j, coupon in events:
+            report = self.people[pos].buy(j, rng)
             if report is not None:
                 reports.append(report)
-            day, spec = self.daily[j], self.specs[j]
-            day["purchases"] += 1
-            day["revenue"] += spec.price
+            self.count(j, "purchases")
+            self.count(j, "revenue", biz.price[j])
             if coupon:
-                day["coupons_redeemed"] += 1
-                day["posts"] += 1  # claiming a coupon is a response to the business
-                day["engagement_cost"] += spec.price * spec.coupon_discount
+                self.count(j, "coupons_redeemed")
+                self.count(j, "posts")  # claiming a coupon is a response to the business
+                self.count(j, "engagement_cost", rules.coupon_cost(biz.price[j], biz.coupon_discount[j]))
         return reports
 
     def _posts(self, reports: list[Post]) -> None:
-        pop, m = self.config.population, self.mech
-        rates = np.array([pop.regular_post_rate, pop.occasional_post_rate, 0.0, 0.0])
+        m, st = self.m, self.state
         rng = self.streams("post")
-        p_max = float(rules.posting_rate(rates.max(), True, m))
-        cand, u = bernoulli_candidates(rng, self.n_engaged, p_max)
-        u_about, u_venue, u_kind = rng.random((3, cand.size))
+        p_max = rules.posting_rate(max(m.regular_post_rate, m.occasional_post_rate), True, m)
         posts = []
-        for i, pos in enumerate(cand.tolist()):
-            person = self.people[pos]
-            s = person.supplier
-            personified = self.specs[s].personified if s >= 0 else False
-            if u[i] * p_max >= rules.posting_rate(rates[person.cls], personified, m):
-                continue
-            post = person.post(u_about[i], u_venue[i], u_kind[i])
-            if post is not None:
-                posts.append(post)
+        for pos in candidates(rng, self.n_engaged, p_max):
+            person, s = self.people[pos], st.supplier[pos]
+            personified = self.biz.personified[s] if s >= 0 else False
+            if rng.random() * p_max < rules.posting_rate(rules.class_post_rate(person.cls, m), personified, m) \
+                    and person.venues:
+                u_about, u_venue, u_kind = rng.random(3)
+                posts.append(person.post(u_about, u_venue, u_kind))
         for post in posts + reports:
-            self.daily[post.about]["posts"] += 1
+            self.count(post.about, "posts")
         nv = len(self.specs_venues)
         total = np.bincount([p.venue for p in posts], minlength=nv)
         meaning = np.bincount([p.venue for p in posts if p.kind == rules.MEANING], minlength=nv)
-        self.climate = np.divide(meaning, total, out=np.zeros(nv), where=total > 0)
+        st.climate[:] = np.divide(meaning, total, out=np.zeros(nv), where=total > 0)
         self.posts_today = posts + reports
 
     def _responses(self) -> None:
-        self.threads_new[:] = self.threads_next
-        self.threads_next[:] = 0
+        st = self.state
+        st.threads_new[:] = st.threads_next
+        st.threads_next[:] = 0
         for b in self.businesses:
             b.respond(self.posts_today, self.streams(f"respond.order.{b.index}"),
                       self.streams(f"respond.outcome.{b.index}"), self.steps)
 
     def _witnessing(self) -> None:
-        m, rng = self.mech, self.streams("witness")
-        keep = np.array([v.keep for v in self.specs_venues])
-        self.threads_live = self.threads_live * keep[:, None, None] + self.threads_new
-        read = rules.read_chance(np.array([v.attention for v in self.specs_venues]),
-                                 self.threads_live.sum(axis=(1, 2)), m)
-        reached_today = [set() for _ in self.businesses]
-        reshare_kinds = {"care": "mention_positive", "recovery": "mention_positive", "ignored": "mention_negative"}
-        nv = len(self.specs_venues)
-        sizes = np.array([v.members.size for v in self.specs_venues], float)
+        """Each venue's members, block by block, see threads; see sim/schedule.py for the draws."""
+        m, st, ven, rng = self.m, self.state, self.ven, self.streams("witness")
+        st.threads_live[:] = st.threads_live * ven.keep[:, None, None] + st.threads_new
+        nb, nv, day = len(self.specs), len(self.specs_venues), self.steps
         for vi, venue in enumerate(self.specs_venues):
-            if venue.members.size == 0:
-                continue
-            for j, spec in enumerate(self.specs):
-                amounts = rules.witness_amounts(venue.relevance, spec.care, m)
-                seen: dict[int, dict[str, int]] = {}
-                for k, kind in enumerate(rules.THREAD_KINDS):
-                    lam = read[vi] * self.threads_live[vi, j, k] * venue.members.size
-                    count = int(rng.poisson(lam)) if lam > 0 else 0
-                    if count == 0:
-                        continue
-                    for pos in venue.members[rng.integers(0, venue.members.size, count)].tolist():
-                        seen.setdefault(pos, dict.fromkeys(rules.THREAD_KINDS, 0))[kind] += 1
-                    if kind in reshare_kinds and nv > 1:
-                        n_res = int(rng.binomial(count, m.reshare))
-                        weights = sizes.copy()
-                        weights[vi] = 0.0
-                        for dest in rules.pick(rng.random(n_res), np.broadcast_to(weights, (n_res, nv))).tolist():
-                            self.threads_next[dest, j, self.KIND[reshare_kinds[kind]]] += 1
-                        key = "mentions_positive" if reshare_kinds[kind] == "mention_positive" else "mentions_negative"
-                        self.daily[j][key] += n_res
+            read = rules.read_chance(venue.attention, st.threads_live[vi], m)
+            for start in range(0, venue.members.size, WITNESS_BLOCK):
+                block = venue.members[start:start + WITNESS_BLOCK]
+                # what each person's sightings leave, by business: [keep_gap, keep_trust, offers]
+                seen: dict[int, dict[int, list]] = {}
+                for j in range(nb):
+                    for k in range(rules.NK):
+                        lam = rules.sightings_mean(read, st.threads_live[vi, j, k], block.size)
+                        if lam <= 0:
+                            continue
+                        count = int(rng.poisson(lam))
+                        side = 0 if k < rules.N_GAINS else 1
+                        offer = rules.HOLDS_COUPON if k == rules.COUPON else rules.HOLDS_PROMO if k == rules.PROMO else 0
+                        for u in rng.random(count):
+                            pos = int(block[rules.pick_index(u, block.size)])
+                            took = seen.setdefault(pos, {}).setdefault(j, [1.0, 1.0, 0])
+                            took[side] *= ven.factors[vi, j, k]
+                            took[2] |= offer
+                        into = rules.RESHARED_AS[k]
+                        if into >= 0 and nv > 1:
+                            passed = int(rng.binomial(count, m.reshare))
+                            for u in rng.random(passed):
+                                st.threads_next[rules.reshare_venue(u, ven.size, vi), j, into] += 1
+                            self.count(j, "mentions_positive" if into == rules.MENTION_POSITIVE
+                                       else "mentions_negative", passed)
                 for pos in sorted(seen):
-                    self.people[pos].witness(j, seen[pos], amounts)
-                reached_today[j].update(seen)
-        for j, who in enumerate(reached_today):
-            self.daily[j]["witnesses"] = len(who)
-            if who:
-                self.reached[list(who), j] = True
+                    for j, (keep_gap, keep_trust, offers) in sorted(seen[pos].items()):
+                        self.people[pos].witness(j, keep_gap, keep_trust, offers)
+                        if offers:
+                            self.holders.add(pos)
+                        if st.seen_day[pos, j] != day:
+                            self.count(j, "witnesses")
+                            st.seen_day[pos, j] = day
 
     def _word_of_mouth(self) -> None:
-        posts = [p for p in self.posts_today if p.kind != rules.ACCIDENT]
-        u = self.streams("wom").random(len(posts))
-        for post, ui in zip(posts, u):
-            said = self.people[post.pos].mention(post.about, ui)
+        st, rng = self.state, self.streams("wom")
+        for post in self.posts_today:
+            if post.kind == rules.ACCIDENT:
+                continue
+            said = self.people[post.pos].mention(post.about, rng.random())
             if said:
-                kind = "mention_positive" if said > 0 else "mention_negative"
-                self.threads_next[post.venue, post.about, self.KIND[kind]] += 1
-                self.daily[post.about]["mentions_positive" if said > 0 else "mentions_negative"] += 1
+                kind = rules.MENTION_POSITIVE if said > 0 else rules.MENTION_NEGATIVE
+                st.threads_next[post.venue, post.about, kind] += 1
+                self.count(post.about, "mentions_positive" if said > 0 else "mentions_negative")
 
     def _decay_and_turnover(self) -> None:
-        self.trust[:] = rules.decay(self.trust, self.baseline, 1.0, self.mech)
+        st = self.state
+        st.trust[:] = rules.decay(st.trust, self.m)
         rng = self.streams("forget")
-        for j, spec in enumerate(self.specs):
-            cand, _ = bernoulli_candidates(rng, len(self.people), spec.forget)
-            for pos in cand.tolist():
-                if self.level[pos, j] > 0:
+        for j in range(len(self.specs)):
+            for pos in candidates(rng, len(self.people), self.biz.forget[j]):
+                if st.level[pos, j] > 0:
                     self.people[pos].forget(j)
 
     def _offers_and_defections(self) -> None:
-        m, rng = self.mech, self.streams("offer")
-        nb = len(self.specs)
-        offered = rng.random(nb) < m.offer_rate
-        p_max = float(rules.leave_chance(0.0, 0, 1.0, 1.0, m))
-        cand, u = bernoulli_candidates(rng, len(self.people), p_max)
-        u_pick = rng.random(cand.size)
-        for pos, ui, up in zip(cand.tolist(), u, u_pick):
-            s = int(self.supplier[pos])
+        m, st, rng = self.m, self.state, self.streams("offer")
+        offers = 0
+        for j in range(len(self.specs)):
+            if rng.random() < m.offer_rate:
+                offers |= 1 << j
+        p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
+        for pos in candidates(rng, len(self.people), p_max):
+            u = rng.random()
+            s = int(st.supplier[pos])
             if s < 0:
                 continue
-            rivals = np.ones(nb, bool)
-            rivals[s] = False
-            tempting = rivals & offered
-            p = rules.leave_chance(self.trust[pos, s], self.level[pos, s], float(tempting.any()),
-                                   float(self.aggrieved[pos, s]), m)
-            if ui * p_max >= p:
-                continue
-            # A shiny offer pulls toward the businesses that made it; otherwise they go to another
-            # named business or to the rest of the market.
-            allowed = np.append(tempting, False) if tempting.any() else np.append(rivals, True)
-            weights = rules.market_weights(self.trust[pos], self.baseline, m) * allowed
-            choice = int(rules.pick(up, weights))
-            self.people[pos].switch(-1 if choice == nb else choice)
-            self.departures[pos, s] += 1
-            self.daily[s]["defections"] += 1
+            tempted = offers & ~(1 << s) != 0
+            p = rules.leave_chance(st.trust[pos, s], int(st.level[pos, s]), 1.0 if tempted else 0.0,
+                                   1.0 if st.aggrieved[pos, s] else 0.0, m)
+            if u * p_max < p:
+                target = rules.defection_target(rng.random(), st.trust, pos, s, offers, m)
+                self.people[pos].switch(target)
+                bump(st.departures, pos, s)
+                self.count(s, "defections")
 
     def _account(self) -> None:
-        ne, m = self.n_engaged, self.mech
-        for j, b in enumerate(self.businesses):
-            t = self.trust[:, j]
-            b.trust_engaged = float(t[:ne].mean())
-            b.trust_observers = float(t[ne:].mean()) if t.size > ne else float("nan")
-            b.trust_all = float(t.mean())
-            counts = np.bincount(self.level[:, j], minlength=4)
-            b.level1, b.level2, b.level3 = (int(c) for c in counts[1:4])
-            mine = self.supplier == j
-            b.customers = int(mine.sum())
-            b.share_of_wallet = float(rules.share_of_wallet(t[mine], self.level[mine, j], m).mean()) if mine.any() else 0.0
-            b.reach = int(self.reached[:, j].sum())
-            for key, value in b.today.items():
-                setattr(b, key, value)
-            b.profit = b.revenue * b.spec.margin - b.engagement_cost
+        st, m, ne, t = self.state, self.m, self.n_engaged, self.state.trust
+        for j in range(len(self.specs)):
+            row = self.today[j]
+            row[_COLUMN["trust_engaged"]] = t[:ne, j].mean()
+            row[_COLUMN["trust_observers"]] = t[ne:, j].mean() if t.shape[0] > ne else np.nan
+            row[_COLUMN["trust_all"]] = t[:, j].mean()
+            counts = np.bincount(st.level[:, j], minlength=4)
+            row[_COLUMN["level1"]:_COLUMN["level3"] + 1] = counts[1:4]
+            mine = st.supplier == j
+            row[_COLUMN["customers"]] = mine.sum()
+            row[_COLUMN["share_of_wallet"]] = (rules.share_of_wallet(t[mine, j], st.level[mine, j], m).mean()
+                                               if mine.any() else 0.0)
+            row[_COLUMN["reach"]] = (st.seen_day[:, j] > 0).sum()
+            row[_COLUMN["profit"]] = rules.profit(row[_COLUMN["revenue"]], self.biz.margin[j],
+                                                  row[_COLUMN["engagement_cost"]])
+        self.history.append(self.today.copy())

@@ -151,7 +151,7 @@ def test_room_of_participants(benchmark, tmp_path):
     for r in results:
         assert f"seed {r['seed']}" in r["header"], r
     for r in results[:3]:
-        ts = run(build_scenario(preset("default", None, r["seed"])), engine="vector", seed=r["seed"],
+        ts = run(build_scenario(preset("default", None, r["seed"])), engine="fast", seed=r["seed"],
                  progress=False).timeseries
         expected = ts[(ts.business == "focal") & (ts.step == ts.step.max())].trust_all.item()
         assert r["trust"] == f"{expected:.3f}", (r, expected)

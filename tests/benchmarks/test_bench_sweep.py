@@ -22,7 +22,7 @@ RUNS, ENGAGED, STEPS = {"tiny": (8, 300, 30), "quick": (40, 1_000, 180), "full":
 
 def spec() -> dict:
     return {"name": f"bench-{SCALE}", "scenario": "default", "design": "grid", "replicates": RUNS // 4,
-            "steps": STEPS, "engine": "vector", "seed": 0, "outputs": ["trust_all", "profit"],
+            "steps": STEPS, "engine": "fast", "seed": 0, "outputs": ["trust_all", "profit"],
             "fixed": {"population.engaged": ENGAGED},
             "parameters": {"businesses.focal.policy": {"values": ["experiential", "broadcast", "coupon", "silent"]}}}
 

@@ -1,0 +1,615 @@
+"""The compiled day: one numba kernel per phase of sim/schedule.py, and ``run_days`` that runs
+them for a stretch of days without coming back to Python.
+
+Each phase does what the Mesa engine's phase does (sim/agents/model.py), with the same rules from
+sim/rules.py and the same draws in the same order, person by person and event by event; where the
+Mesa engine keeps a Python list (events, posts), this keeps arrays that grow when full. The one
+difference in arrangement: the Mesa engine decays every trust value before forgetting and offers;
+here offers decay the few values they read on the fly, and the day ends with one pass over
+everyone that decays trust and takes the day's accounts, so the population is walked once a day.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+from numba.extending import register_jitable
+
+from .. import rules
+from ..rules import ACCIDENT, COUPON, HOLDS_COUPON, HOLDS_PROMO, MENTION_NEGATIVE, MENTION_POSITIVE, NK, PROMO
+from ..schedule import WITNESS_BLOCK
+from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX, COUPON_POSTS, COUPONS_REDEEMED,
+                     CUSTOMERS, DEFECTIONS, ENGAGEMENT_COST, LEVEL1, MENTIONS_NEGATIVE, MENTIONS_POSITIVE, POSTS,
+                     PROFIT, PROMO_POSTS, PURCHASES, REACH, REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL,
+                     TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
+from ..streams import DECISIONS
+from .draws import binomial, geometric, poisson, uniform
+
+# Running counts the accounts need, kept up to date as events happen so the daily pass over
+# everyone need not recount them: people at each intimacy level (businesses x 4) and people ever
+# reached (businesses).
+Tallies = namedtuple("Tallies", ["levels", "reach"])
+
+# Positions in the tuple of generators (sim.streams.Streams.for_run).
+REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WITNESS, WOM, FORGET, OFFER = range(8)
+RESPOND = len(DECISIONS)  # then "respond.order.J" at RESPOND + 2J, "respond.outcome.J" at RESPOND + 2J + 1
+
+
+# ---- small helpers ----------------------------------------------------------------------------
+# Helpers called per event are inlined like the rules: a call to a compiled function that takes
+# arrays adds reference counting to every call.
+inline = register_jitable(inline="always")
+
+
+@inline
+def bump(counts, p, j):
+    """One more, saturating at sim.state.COUNT_MAX."""
+    if counts[p, j] < COUNT_MAX:
+        counts[p, j] += 1
+
+
+@inline
+def venue_count(mask):
+    c = 0
+    while mask:
+        mask &= mask - np.uint32(1)
+        c += 1
+    return c
+
+
+@inline
+def kth_venue(mask, k):
+    """The k-th (from 0) venue whose bit is set: a person's venues in ascending order."""
+    v = 0
+    while True:
+        if (mask >> np.uint32(v)) & np.uint32(1):
+            if k == 0:
+                return v
+            k -= 1
+        v += 1
+
+
+# ---- the day's events and posts ---------------------------------------------------------------
+# A purchase: (person, business, with a coupon). A post: the columns below of an int row and a
+# float row (trust before and after, for accident reports). Plain 2-D arrays rather than tuples of
+# arrays, so that writing one costs no reference counting.
+WHO, ABOUT, VENUE, KIND, SEVERE, FIRST = range(6)
+PRE, FAILED = range(2)
+
+
+@njit(cache=True)
+def grow(a):
+    """A copy of ``a`` with twice the rows (the first ``len(a)`` kept)."""
+    b = np.empty((2 * a.shape[0] + 64, a.shape[1]), a.dtype)
+    b[:a.shape[0]] = a
+    return b
+
+
+@njit(cache=True)
+def grow1(a):
+    b = np.empty(2 * a.shape[0] + 64, a.dtype)
+    b[:a.shape[0]] = a
+    return b
+
+
+@inline
+def add_post(ints, floats, n, p, about, venue, kind, pre, failed, severe, first):
+    ints[n, WHO], ints[n, ABOUT], ints[n, VENUE], ints[n, KIND] = p, about, venue, kind
+    ints[n, SEVERE], ints[n, FIRST] = severe, first
+    floats[n, PRE], floats[n, FAILED] = pre, failed
+
+
+# ---- 1. purchases and accidents ---------------------------------------------------------------
+@njit(cache=True)
+def purchases(st, biz, m, gens, tallies, row, events, held, reports, report_trust):
+    """The day's purchases: redemptions of yesterday's offers, then ordinary purchases, then each
+    one's outcome. Returns the event and report arrays (grown if they were full) and the number
+    of accident reports."""
+    trust, supplier, holds, level = st.trust, st.supplier, st.holds, st.level
+    n, nb = trust.shape
+    n_ev = 0
+    # Yesterday's offers, (person, business) in ascending order: the holds matrix is mostly
+    # zeros, so it is read eight bytes at a time.
+    n_held = 0
+    flat = holds.reshape(-1)
+    words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
+    for w in range(words.shape[0] + 1):
+        if w < words.shape[0] and words[w] == 0:
+            continue
+        for i in range(8 * w, min(8 * w + 8, flat.shape[0])):
+            if flat[i]:
+                if n_held == held.shape[0]:
+                    held = grow(held)
+                held[n_held, 0], held[n_held, 1], held[n_held, 2] = i // nb, i % nb, flat[i]
+                n_held += 1
+                flat[i] = 0
+    g = gens[REDEEM].bit_generator
+    for bit in (HOLDS_COUPON, HOLDS_PROMO):
+        uptake = m.coupon_uptake if bit == HOLDS_COUPON else m.promo_uptake
+        # candidates among the holders of this kind of offer, by geometric jumps over their list
+        i, k = -1, -1
+        while uptake > 0.0:
+            jump = geometric(g, uptake)
+            while jump > 0 and i < n_held - 1:  # the jump-th next holder of this kind
+                i += 1
+                if held[i, 2] & bit:
+                    jump -= 1
+            if jump > 0:
+                break
+            p, j = held[i, 0], held[i, 1]
+            if rules.takes_offer(uniform(g), trust[p, j]):
+                if n_ev == events.shape[0]:
+                    events = grow(events)
+                events[n_ev, 0], events[n_ev, 1], events[n_ev, 2] = p, j, bit == HOLDS_COUPON
+                n_ev += 1
+                if supplier[p] < 0:
+                    supplier[p] = j
+
+    g = gens[PURCHASE].bit_generator
+    p_max = max(m.purchase_rate, m.prospect_rate)
+    p = -1
+    while p_max > 0.0:
+        p += geometric(g, p_max)
+        if p >= n:
+            break
+        s = int(supplier[p])
+        if rules.buys_today(uniform(g), p_max, s, m):
+            u_wallet = uniform(g)
+            u_pick = uniform(g)
+            j = rules.choose_purchase(u_wallet, u_pick, trust, p, s, int(level[p, s]) if s >= 0 else 0, m)
+            if s < 0 and j >= 0:
+                supplier[p] = j
+            if j >= 0:
+                if n_ev == events.shape[0]:
+                    events = grow(events)
+                events[n_ev, 0], events[n_ev, 1], events[n_ev, 2] = p, j, 0
+                n_ev += 1
+
+    g = gens[ACCIDENT_STREAM].bit_generator
+    accidents, aggrieved, venues, cls = st.accidents, st.aggrieved, st.venues, st.cls
+    n_rep = 0
+    for e in range(n_ev):
+        p, j = events[e, 0], events[e, 1]
+        pre = trust[p, j]
+        if not rules.fails(uniform(g), biz.failure_rate[j]):
+            trust[p, j] = rules.after_purchase(pre, m)
+        else:
+            u_severe, u_report, u_venue = uniform(g), uniform(g), uniform(g)
+            severe = rules.is_severe(u_severe, biz.severe_share[j])
+            after = rules.after_failure(pre, severe, m)
+            trust[p, j] = after
+            first = accidents[p, j] == 0
+            bump(accidents, p, j)
+            aggrieved[p, j] = True
+            row[j, ACCIDENTS] += 1
+            mask = venues[p]
+            if mask and u_report < rules.complain_chance(cls[p], m):
+                venue = kth_venue(mask, rules.pick_index(u_venue, venue_count(mask)))
+                if n_rep == reports.shape[0]:
+                    reports, report_trust = grow(reports), grow(report_trust)
+                add_post(reports, report_trust, n_rep, p, j, venue, ACCIDENT, pre, after, severe, first)
+                n_rep += 1
+        row[j, PURCHASES] += 1
+        row[j, REVENUE] += biz.price[j]
+        if events[e, 2]:
+            row[j, COUPONS_REDEEMED] += 1
+            row[j, POSTS] += 1  # claiming a coupon is a response to the business
+            row[j, ENGAGEMENT_COST] += rules.coupon_cost(biz.price[j], biz.coupon_discount[j])
+    return events, held, reports, report_trust, n_rep
+
+
+# ---- 2. posts ---------------------------------------------------------------------------------
+@njit(cache=True)
+def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, report_trust, n_reports):
+    """Today's ordinary posts, then the accident reports. Returns the posts (grown if they were
+    full), how many there are, and how many of them are ordinary."""
+    supplier, venues, cls, contacts, climate = st.supplier, st.venues, st.cls, st.contacts, st.climate
+    nv, nb = climate.shape[0], st.trust.shape[1]
+    n_posts = 0
+    g = gens[POST].bit_generator
+    p_max = rules.posting_rate(max(m.regular_post_rate, m.occasional_post_rate), True, m)
+    p = -1
+    while p_max > 0.0:
+        p += geometric(g, p_max)
+        if p >= n_engaged:
+            break
+        s = int(supplier[p])
+        personified = biz.personified[s] if s >= 0 else False
+        mask = venues[p]
+        if uniform(g) * p_max < rules.posting_rate(rules.class_post_rate(cls[p], m), personified, m) and mask:
+            u_about, u_venue, u_kind = uniform(g), uniform(g), uniform(g)
+            about = rules.post_about(s, u_about, nb)
+            venue = kth_venue(mask, rules.pick_index(u_venue, venue_count(mask)))
+            kind = rules.post_kind(u_kind, int(contacts[p, about]), climate[venue], ven.noise[venue], m)
+            if n_posts == posts.shape[0]:
+                posts, post_trust = grow(posts), grow(post_trust)
+            add_post(posts, post_trust, n_posts, p, about, venue, kind, 0.0, 0.0, False, False)
+            n_posts += 1
+    n_ordinary = n_posts
+    total = np.zeros(nv)
+    meaning = np.zeros(nv)
+    for i in range(n_ordinary):
+        total[posts[i, VENUE]] += 1
+        if posts[i, KIND] == rules.MEANING:
+            meaning[posts[i, VENUE]] += 1
+    for v in range(nv):
+        climate[v] = meaning[v] / total[v] if total[v] > 0 else 0.0
+    while posts.shape[0] < n_posts + n_reports:
+        posts, post_trust = grow(posts), grow(post_trust)
+    posts[n_posts:n_posts + n_reports] = reports[:n_reports]
+    post_trust[n_posts:n_posts + n_reports] = report_trust[:n_reports]
+    n_posts += n_reports
+    for i in range(n_posts):
+        row[posts[i, ABOUT], POSTS] += 1
+    return posts, post_trust, n_posts, n_ordinary
+
+
+# ---- 3. responses -----------------------------------------------------------------------------
+@njit(cache=True)
+def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, answered_venue, best,
+            best_tier, best_key):
+    """Business j answers posts by priority until caring capacity runs out; every public
+    accident report about it that goes unanswered is ignored, in public."""
+    trust, level, contacts, carry, threads_new = st.trust, st.level, st.contacts, st.carry, st.threads_new
+    care_cap, carry[j, 0] = rules.actions_today(biz.mix[j, 0], carry[j, 0])
+    promo_n, carry[j, 1] = rules.actions_today(biz.mix[j, 1], carry[j, 1])
+    coupon_n, carry[j, 2] = rules.actions_today(biz.mix[j, 2], carry[j, 2])
+    g_order, g_outcome = gens[RESPOND + 2 * j].bit_generator, gens[RESPOND + 2 * j + 1].bit_generator
+    priority = biz.priority[j]
+    present = biz.present
+
+    # The care_cap best candidates by (tier, key), kept sorted; ties in both keep list order.
+    n_best = 0
+    for i in range(n_posts):
+        handled[i] = False
+        kind, who = posts[i, KIND], posts[i, WHO]
+        if not present[j, posts[i, VENUE]] or (kind == ACCIDENT and posts[i, ABOUT] != j):
+            continue
+        key = uniform(g_order)
+        if care_cap == 0:
+            continue
+        tier = rules.priority_tier(priority, kind, int(level[who, j]), int(contacts[who, j]), m)
+        if n_best == care_cap and not rules.answers_first(tier, key, best_tier[n_best - 1], best_key[n_best - 1]):
+            continue
+        at = n_best if n_best < care_cap else care_cap - 1
+        while at > 0 and rules.answers_first(tier, key, best_tier[at - 1], best_key[at - 1]):
+            best[at], best_tier[at], best_key[at] = best[at - 1], best_tier[at - 1], best_key[at - 1]
+            at -= 1
+        best[at], best_tier[at], best_key[at] = i, tier, key
+        n_best = min(n_best + 1, care_cap)
+
+    answered_venue[:] = False
+    for r in range(n_best):
+        i = best[r]
+        p, v = posts[i, WHO], posts[i, VENUE]
+        u = uniform(g_outcome)
+        handled[i] = True
+        answered_venue[v] = True
+        if posts[i, KIND] == ACCIDENT:
+            satisfied = u < rules.recovery_chance(biz.care[j], m)
+            trust[p, j] = rules.after_recovery(post_trust[i, PRE], post_trust[i, FAILED], posts[i, FIRST] != 0,
+                                               posts[i, SEVERE] != 0, satisfied, m)
+            if satisfied:
+                st.aggrieved[p, j] = False
+            bump(contacts, p, j)
+            bump(st.recoveries, p, j)
+            threads_new[v, j, rules.RECOVERY] += 1
+            row[j, ACCIDENTS_HANDLED] += 1
+        else:
+            trust[p, j] = rules.after_reply(trust[p, j], biz.care[j], m)
+            chance = rules.level_up_chance(int(level[p, j]), posts[i, KIND], int(contacts[p, j]), st.supplier[p] == j,
+                                           biz.difficulty[j], biz.care[j], biz.personified[j], m)
+            if u < chance:
+                tallies.levels[j, level[p, j]] -= 1
+                level[p, j] += 1
+                tallies.levels[j, level[p, j]] += 1
+            bump(contacts, p, j)
+            threads_new[v, j, rules.CARE] += 1
+    row[j, REPLIES] += n_best
+
+    for i in range(n_posts):
+        if posts[i, KIND] == ACCIDENT and posts[i, ABOUT] == j and not handled[i]:
+            p, v = posts[i, WHO], posts[i, VENUE]
+            trust[p, j] = rules.after_ignored(trust[p, j], 1.0 if answered_venue[v] else 0.0, m)
+            bump(st.ignored, p, j)
+            threads_new[v, j, rules.IGNORED] += 1
+            row[j, ACCIDENTS_IGNORED] += 1
+
+    pg = biz.playground[j]
+    if pg >= 0:
+        for i in range(n_posts):
+            if posts[i, VENUE] == pg and posts[i, KIND] != ACCIDENT and not handled[i]:
+                if uniform(g_outcome) < m.peer_help:
+                    p = posts[i, WHO]
+                    trust[p, j] = rules.after_peer_help(trust[p, j], m)
+                    threads_new[pg, j, MENTION_POSITIVE] += 1
+
+    start, n_venues = biz.present_ptr[j], biz.present_ptr[j + 1] - biz.present_ptr[j]
+    if n_venues > 0:
+        for i in range(promo_n):
+            threads_new[biz.present_venues[start + rules.rotation_venue(day, i, n_venues)], j, PROMO] += 1
+        for i in range(coupon_n):
+            threads_new[biz.present_venues[start + rules.rotation_venue(day, i, n_venues)], j, COUPON] += 1
+        row[j, PROMO_POSTS] += promo_n
+        row[j, COUPON_POSTS] += coupon_n
+    actions = n_best + (promo_n + coupon_n if n_venues > 0 else 0)
+    row[j, ENGAGEMENT_COST] += rules.engagement_cost(actions, biz.action_cost[j], pg >= 0, m)
+
+
+# ---- 4. witnessing ----------------------------------------------------------------------------
+# The draw-free half of witnessing is split into this many chunks of blocks, run in parallel
+# when the run has threads (numba's prange). Results do not depend on how many threads run them.
+CHUNKS = 16
+# Below this many people the daily accounts pass runs in one slice: starting threads costs more.
+PARALLEL_PEOPLE = 1 << 20
+
+
+@njit(cache=True)
+def witnessing(st, ven, m, gens, day, row, tallies, picks, keeps, flags):
+    """Venue by venue: draw the venue's sightings block by block (one stream, in order), keeping
+    each sighting's member; then, block by block in parallel, apply them (see apply_sightings)."""
+    live, threads_next, sizes = st.threads_live, st.threads_next, ven.size
+    nv, nb, _ = live.shape
+    for v in range(nv):
+        for j in range(nb):
+            for k in range(NK):
+                live[v, j, k] = live[v, j, k] * ven.keep[v] + st.threads_new[v, j, k]
+    g = gens[WITNESS].bit_generator
+    for v in range(nv):
+        read = rules.read_chance(ven.attention[v], live[v], m)
+        size = ven.member_ptr[v + 1] - ven.member_ptr[v]
+        n_blocks = (size + WITNESS_BLOCK - 1) // WITNESS_BLOCK
+        ends = np.empty((n_blocks, nb, NK), np.int64)  # where each (block, business, kind) segment of picks ends
+        n_picks = 0
+        for b in range(n_blocks):
+            block = min(WITNESS_BLOCK, size - b * WITNESS_BLOCK)
+            for j in range(nb):
+                for k in range(NK):
+                    lam = rules.sightings_mean(read, live[v, j, k], block)
+                    count = poisson(g, lam) if lam > 0.0 else 0
+                    while picks.shape[0] < n_picks + count:
+                        picks = grow1(picks)
+                    for i in range(n_picks, n_picks + count):
+                        picks[i] = rules.pick_index(uniform(g), block)
+                    n_picks += count
+                    ends[b, j, k] = n_picks
+                    into = rules.RESHARED_AS[k]
+                    if into >= 0 and nv > 1:
+                        passed = binomial(g, count, m.reshare)
+                        for _ in range(passed):
+                            threads_next[rules.reshare_venue(uniform(g), sizes, v), j, into] += 1
+                        row[j, MENTIONS_POSITIVE if into == MENTION_POSITIVE else MENTIONS_NEGATIVE] += passed
+        counts = apply_sightings(st, ven, v, day, picks, ends, keeps, flags)
+        for j in range(nb):
+            row[j, WITNESSES] += counts[0, j]
+            tallies.reach[j] += counts[1, j]
+    return picks
+
+
+@njit(cache=True)
+def apply_blocks(st, ven, v, day, picks, ends, b0, b1, keeps, flags, counts):
+    """Blocks b0..b1 of venue v: each sighting multiplies what its witness keeps (``keeps[member,
+    business]``: of the gap to full trust, of trust; rules.witness_factor) in the order it was
+    drawn; then the members take them in (rules.after_witnessing), note the offers among them
+    and count as witnesses (``counts``: new witnesses today, people reached for the first time,
+    by business). ``keeps`` is all ones and ``flags`` all zeros between blocks."""
+    trust, holds, seen_day, members, factors = st.trust, st.holds, st.seen_day, ven.members, ven.factors
+    nb = ends.shape[1]
+    first = ven.member_ptr[v]
+    size = ven.member_ptr[v + 1] - first
+    for b in range(b0, b1):
+        start = b * WITNESS_BLOCK
+        block = min(WITNESS_BLOCK, size - start)
+        begin = ends[b - 1, nb - 1, NK - 1] if b > 0 else 0
+        for j in range(nb):
+            for k in range(NK):
+                end = ends[b, j, k]
+                factor = factors[v, j, k]
+                side = 0 if k < rules.N_GAINS else 1
+                flag = np.uint8(1 | (HOLDS_COUPON << 1 if k == COUPON else (HOLDS_PROMO << 1 if k == PROMO else 0)))
+                for i in range(begin, end):
+                    who = picks[i]
+                    keeps[who, j, side] *= factor
+                    flags[who, j] |= flag
+                begin = end
+        for who in range(block):
+            p = members[first + start + who]
+            for j in range(nb):
+                f = flags[who, j]
+                if f == 0:
+                    continue
+                flags[who, j] = 0
+                trust[p, j] = rules.after_witnessing(trust[p, j], keeps[who, j, 0], keeps[who, j, 1])
+                keeps[who, j, 0] = 1.0
+                keeps[who, j, 1] = 1.0
+                holds[p, j] |= f >> 1
+                last = seen_day[p, j]
+                if last != day:
+                    counts[0, j] += 1
+                    if last == 0:
+                        counts[1, j] += 1
+                    seen_day[p, j] = day
+
+
+@njit(cache=True, parallel=True)
+def apply_sightings(st, ven, v, day, picks, ends, keeps, flags):
+    """apply_blocks over a venue's blocks in CHUNKS slices, in parallel when the run has threads (a
+    member belongs to one block, so slices never touch the same person); the counts do not depend
+    on how the blocks are sliced. A venue with fewer blocks than CHUNKS is applied in one slice."""
+    n_blocks, nb, _ = ends.shape
+    counts = np.zeros((CHUNKS, 2, nb), np.int64)
+    if n_blocks < CHUNKS:
+        apply_blocks(st, ven, v, day, picks, ends, 0, n_blocks, keeps[0], flags[0], counts[0])
+    else:
+        for c in prange(CHUNKS):
+            apply_blocks(st, ven, v, day, picks, ends, c * n_blocks // CHUNKS, (c + 1) * n_blocks // CHUNKS, keeps[c],
+                         flags[c], counts[c])
+    return counts.sum(axis=0)
+
+
+# ---- 5. word of mouth -------------------------------------------------------------------------
+@njit(cache=True)
+def word_of_mouth(st, m, gens, row, posts, n_ordinary):
+    trust, aggrieved, threads_next = st.trust, st.aggrieved, st.threads_next
+    g = gens[WOM].bit_generator
+    for i in range(n_ordinary):
+        p, j, v = posts[i, WHO], posts[i, ABOUT], posts[i, VENUE]
+        said = rules.mention(uniform(g), trust[p, j], aggrieved[p, j], m)
+        if said > 0:
+            threads_next[v, j, MENTION_POSITIVE] += 1
+            row[j, MENTIONS_POSITIVE] += 1
+        elif said < 0:
+            aggrieved[p, j] = False
+            threads_next[v, j, MENTION_NEGATIVE] += 1
+            row[j, MENTIONS_NEGATIVE] += 1
+
+
+# ---- 6. turnover (decay is in the accounts pass) ----------------------------------------------
+@njit(cache=True)
+def turnover(st, biz, gens, tallies):
+    n, nb = st.trust.shape
+    g = gens[FORGET].bit_generator
+    for j in range(nb):
+        chance = biz.forget[j]
+        p = -1
+        while chance > 0.0:
+            p += geometric(g, chance)
+            if p >= n:
+                break
+            if st.level[p, j] > 0:
+                tallies.levels[j, st.level[p, j]] -= 1
+                tallies.levels[j, 0] += 1
+                st.level[p, j] = 0
+
+
+# ---- 7. offers and defections -----------------------------------------------------------------
+@njit(cache=True)
+def offers_and_defections(st, m, gens, row, decayed):
+    """Trust here is read as it will be after today's decay (rules.decay), which the accounts
+    pass applies to everyone afterwards: the same values the Mesa engine reads."""
+    trust, supplier, level, aggrieved = st.trust, st.supplier, st.level, st.aggrieved
+    n, nb = trust.shape
+    g = gens[OFFER].bit_generator
+    offers = 0
+    for j in range(nb):
+        if uniform(g) < m.offer_rate:
+            offers |= 1 << j
+    p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
+    p = -1
+    while p_max > 0.0:
+        p += geometric(g, p_max)
+        if p >= n:
+            break
+        u = uniform(g)
+        s = int(supplier[p])
+        if s < 0:
+            continue
+        for j in range(nb):
+            decayed[0, j] = rules.decay(trust[p, j], m)
+        tempted = (offers & ~(1 << s)) != 0
+        chance = rules.leave_chance(decayed[0, s], int(level[p, s]), 1.0 if tempted else 0.0,
+                                    1.0 if aggrieved[p, s] else 0.0, m)
+        if u * p_max < chance:
+            supplier[p] = rules.defection_target(uniform(g), decayed, 0, s, offers, m)
+            bump(st.departures, p, s)
+            row[s, DEFECTIONS] += 1
+
+
+# ---- 8. decay and accounts --------------------------------------------------------------------
+@njit(cache=True)
+def account_slice(trust, supplier, level, m, n_engaged, lo, hi, decay, sums, customers, wallet):
+    """Decay (if ``decay``) and add up people lo..hi: trust by group (engaged, observers) and
+    business, customers and their share of wallet by business (the last slot: prospects)."""
+    nb = trust.shape[1]
+    for p in range(lo, hi):
+        group = 0 if p < n_engaged else 1
+        for j in range(nb):
+            t = trust[p, j]
+            if decay:
+                t = rules.decay(t, m)
+                trust[p, j] = t
+            sums[group, j] += t
+        s = supplier[p]
+        mine = s if s >= 0 else 0
+        slot = s if s >= 0 else nb
+        customers[slot] += 1
+        wallet[slot] += rules.share_of_wallet(trust[p, mine], level[p, mine], m)
+
+
+@njit(cache=True, parallel=True)
+def accounts(st, biz, ms, n_engaged, tallies, row, decay):
+    """One pass over everyone: decay trust by a day (if ``decay``) and take the day's state
+    columns. From PARALLEL_PEOPLE people on, in CHUNKS fixed slices of the population (in parallel
+    when the run has threads) whose partial sums are added in order, so the result depends on the
+    population, never on the threads.
+    ``ms`` is the parameter record in a one-element array (how numba's parallel loops take it)."""
+    trust, supplier, level = st.trust, st.supplier, st.level
+    n, nb = trust.shape
+    sums = np.zeros((CHUNKS, 2, nb))  # engaged, observers
+    customers = np.zeros((CHUNKS, nb + 1), np.int64)  # the last slot collects the prospects
+    wallet = np.zeros((CHUNKS, nb + 1))
+    if n < PARALLEL_PEOPLE:
+        account_slice(trust, supplier, level, ms[0], n_engaged, 0, n, decay, sums[0], customers[0], wallet[0])
+    else:
+        for c in prange(CHUNKS):
+            account_slice(trust, supplier, level, ms[0], n_engaged, c * n // CHUNKS, (c + 1) * n // CHUNKS, decay,
+                          sums[c], customers[c], wallet[c])
+    total = sums.sum(axis=0)
+    clients = customers.sum(axis=0)
+    wallets = wallet.sum(axis=0)
+    m = ms[0]
+    for j in range(nb):
+        row[j, TRUST_ENGAGED] = total[0, j] / n_engaged
+        row[j, TRUST_OBSERVERS] = total[1, j] / (n - n_engaged) if n > n_engaged else np.nan
+        row[j, TRUST_ALL] = (total[0, j] + total[1, j]) / n
+        for lv in range(1, 4):
+            row[j, LEVEL1 + lv - 1] = tallies.levels[j, lv]
+        row[j, CUSTOMERS] = clients[j]
+        row[j, SHARE_OF_WALLET] = wallets[j] / clients[j] if clients[j] > 0 else 0.0
+        row[j, REACH] = tallies.reach[j]
+        row[j, PROFIT] = rules.profit(row[j, REVENUE], biz.margin[j], row[j, ENGAGEMENT_COST])
+
+
+# ---- the days ---------------------------------------------------------------------------------
+@njit(cache=True)
+def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
+    """Days ``day0 + 1 .. day0 + days``; their accounts go to ``out[day]``. ``ms``: the parameter
+    record in a one-element array."""
+    m = ms[0]
+    n, nb = st.trust.shape
+    picks = np.empty(1024, np.uint16)
+    keeps = np.ones((CHUNKS, WITNESS_BLOCK, nb, 2))
+    flags = np.zeros((CHUNKS, WITNESS_BLOCK, nb), np.uint8)
+    decayed = np.empty((1, nb))
+    answered_venue = np.zeros(st.climate.shape[0], np.bool_)
+    most = 1 + int(max(biz.mix[:, 0].max(), 0.0))
+    best = np.empty(most, np.int64)
+    best_tier = np.empty(most, np.int64)
+    best_key = np.empty(most)
+    # Room for a typical day; the phases grow these when a day needs more.
+    events = np.empty((2 * int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 3), np.int64)
+    held = np.empty((1024, 3), np.int64)  # yesterday's offers: person, business, which (bits)
+    reports, report_trust = np.empty((1024, 6), np.int64), np.empty((1024, 2))
+    capacity = int(n_engaged * m.regular_post_rate) + 1024
+    posts, post_trust = np.empty((capacity, 6), np.int64), np.empty((capacity, 2))
+    handled = np.empty(capacity, np.bool_)
+    for day in range(day0 + 1, day0 + days + 1):
+        row = out[day]
+        events, held, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, row, events, held,
+                                                                    reports, report_trust)
+        posts, post_trust, n_posts, n_ordinary = posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust,
+                                                         reports, report_trust, n_reports)
+        st.threads_new[:] = st.threads_next
+        st.threads_next[:] = 0.0
+        if handled.shape[0] < n_posts:
+            handled = np.empty(posts.shape[0], np.bool_)
+        for j in range(nb):
+            respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, answered_venue,
+                    best, best_tier, best_key)
+        picks = witnessing(st, ven, m, gens, day, row, tallies, picks, keeps, flags)
+        word_of_mouth(st, m, gens, row, posts, n_ordinary)
+        turnover(st, biz, gens, tallies)
+        offers_and_defections(st, m, gens, row, decayed)
+        accounts(st, biz, ms, n_engaged, tallies, row, True)

@@ -1,0 +1,118 @@
+"""The compiled engine: invariants every day, determinism across processes and thread counts,
+the state declared once, compile caching."""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import rules, state
+from sim.fast import FastModel, run_fast
+from sim.fast.cache import SOURCES, cache_root, source_hash
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def small(**overrides):
+    return sim.load_scenario("default").with_overrides({"population.engaged": 150, **overrides})
+
+
+def test_invariants_hold_every_day():
+    """Trust in [0, 1] and finite, levels 0-3, head counts conserved, ledgers consistent, the
+    running level counts equal to a recount."""
+    sc = small(**{"businesses.focal.failure_rate": 0.2, "businesses.focal.policy": "coupon"})
+    model = FastModel(sc, seed=3, horizon=60)
+    n, nb = sc.population.people, 2
+    for day in range(1, 61):
+        model.advance(1)
+        st, row = model.state, model.history[day]
+        assert np.isfinite(st.trust).all() and (st.trust >= 0).all() and (st.trust <= 1).all()
+        assert st.level.min() >= 0 and st.level.max() <= 3
+        assert ((st.supplier >= -1) & (st.supplier < nb)).all()
+        customers = row[:, state.CUSTOMERS]
+        assert customers.sum() == (st.supplier >= 0).sum()
+        for j in range(nb):
+            counts = np.bincount(st.level[:, j], minlength=4)
+            assert list(row[j, state.LEVEL1:state.LEVEL3 + 1]) == list(counts[1:])
+            assert counts.sum() == n
+        assert (row[:, state.ACCIDENTS_HANDLED] + row[:, state.ACCIDENTS_IGNORED] <= row[:, state.ACCIDENTS]).all()
+        assert (row[:, state.REACH] == (st.seen_day > 0).sum(axis=0)).all()
+        assert row[:, state.WITNESSES].min() >= 0 and row[:, state.PURCHASES].min() >= 0
+    assert model.history[1:, 0, state.COUPONS_REDEEMED].sum() > 0
+
+
+def test_state_and_columns_are_declared_once():
+    sc = small()
+    model = FastModel(sc, seed=0, horizon=5)
+    for array in state.ARRAYS:
+        got = getattr(model.state, array.name)
+        assert got.dtype == array.dtype, array.name
+        assert got.shape == state.shape_of(array.shape, sc.population.people, 2, 2), array.name
+    ts = run_fast(sc, 0, 5).timeseries
+    assert list(ts.columns) == ["step", "business", "policy", *state.COLUMN_NAMES]
+    for col in state.COLUMNS:
+        assert ts[col.name].dtype == (np.int64 if col.dtype is int else np.float64), col.name
+
+
+def _digest(res: sim.Results) -> str:
+    return hashlib.sha256(res.timeseries.to_csv().encode() + res.agents.to_csv().encode()).hexdigest()
+
+
+def test_same_seed_same_results_across_processes_and_thread_counts():
+    sc = small()
+    here = _digest(sim.run(sc, engine="fast", seed=11, steps=30, threads=1))
+    assert _digest(sim.run(sc, engine="fast", seed=11, steps=30, threads=2)) == here
+    code = ("import sim, hashlib;"
+            "sc = sim.load_scenario('default').with_overrides({'population.engaged': 150});"
+            "r = sim.run(sc, engine='fast', seed=11, steps=30, threads=2);"
+            "print(hashlib.sha256(r.timeseries.to_csv().encode() + r.agents.to_csv().encode()).hexdigest())")
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+        assert out.stdout.strip() == here
+    assert _digest(sim.run(sc, engine="fast", seed=12, steps=30)) != here
+
+
+@pytest.mark.slow
+def test_a_population_over_the_parallel_threshold_gives_the_same_results_on_one_thread_or_two():
+    """From PARALLEL_PEOPLE people on the accounts, and for venues of CHUNKS blocks or more the
+    witnessing's second half, run in parallel slices; results must not depend on the threads."""
+    from sim.fast import kernels
+    from sim.schedule import WITNESS_BLOCK
+
+    sc = sim.load_scenario("default").with_overrides({"population.engaged": 96_000})
+    assert sc.population.people >= kernels.PARALLEL_PEOPLE
+    assert 0.8 * sc.population.people > kernels.CHUNKS * WITNESS_BLOCK  # the popular venue
+    one, two = FastModel(sc, 5, 8, threads=1), FastModel(sc, 5, 8, threads=2)
+    one.advance(8)
+    two.advance(8)
+    assert np.array_equal(one.history, two.history, equal_nan=True)
+    for a, b in zip(one.state, two.state, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_advance_refuses_days_past_the_horizon():
+    model = FastModel(small(), seed=0, horizon=3)
+    model.advance(3)
+    with pytest.raises(ValueError, match="between 1 and the 0 left"):
+        model.advance(1)
+
+
+def test_the_compile_cache_is_keyed_by_every_source_the_kernels_are_built_from():
+    sim_dir = ROOT / "sim"
+    assert {"rules.py", "state.py", "fast/kernels.py"} <= set(SOURCES)
+    assert all((sim_dir / name).exists() for name in SOURCES)
+    here = Path(os.environ.get("NUMBA_CACHE_DIR") or cache_root())
+    assert (cache_root() / source_hash()).is_dir() or here.is_dir()
+
+
+def test_rules_import_without_pandas():
+    code = "import sys, sim.rules; print('pandas' in sys.modules, 'mesa' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "False"]
+    assert rules.NK == len(rules.THREAD_KINDS)
