@@ -313,8 +313,14 @@ def _run(args: argparse.Namespace) -> int:
 
     results = run(sc, engine=args.engine, seed=args.seed, progress=True)
     _print_summary(results)
+    from .results import AGENTS_CSV_ROWS
+
     saved = results.save(out)
-    print(f"results written to {saved}/ (timeseries, agents, summary as Parquet and CSV; scenario.toml; run.json)")
+    if len(results.agents) <= AGENTS_CSV_ROWS:
+        print(f"results written to {saved}/ (timeseries, agents, summary as Parquet and CSV; scenario.toml; run.json)")
+    else:
+        print(f"results written to {saved}/ (timeseries and summary as Parquet and CSV, agents as Parquet only: "
+              f"{len(results.agents):,} rows; scenario.toml; run.json)")
     return 0
 
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import tomli_w
 
 from . import rules
 from .scenario import Scenario
 from .state import AGENT_COLUMNS, COLUMNS, State
 from .world import CLASS_NAMES
+
+AGENTS_CSV_ROWS = 2_000_000  # above this, the agents table is saved as Parquet only
 
 # What a summary shows of sim.state.COLUMNS: the final state, and totals over the run.
 SUMMARY_FINAL = tuple(c.name for c in COLUMNS if c.how == "final")
@@ -37,17 +43,29 @@ class Results:
         return summarize(self.timeseries)
 
     def save(self, directory: str | Path) -> Path:
-        """Write Parquet and CSV of both tables, the scenario (TOML) and how the run was made."""
+        """Write Parquet and CSV of both tables, the scenario (TOML) and how the run was made.
+        The agents table goes to CSV too only up to AGENTS_CSV_ROWS rows (a CSV of millions of
+        rows is slow to write and rarely opened; its Parquet file converts in one line)."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
+        writes = []
         for name, frame in (("timeseries", self.timeseries), ("agents", self.agents)):
-            frame.to_parquet(out / f"{name}.parquet", index=False)
-            frame.to_csv(out / f"{name}.csv", index=False)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            writes.append((pq.write_table, table, out / f"{name}.parquet"))
+            if name == "timeseries" or len(frame) <= AGENTS_CSV_ROWS:
+                writes.append((_write_csv, table, out / f"{name}.csv"))
+        with ThreadPoolExecutor(2) as pool:  # pyarrow writes without the GIL: Parquet and CSV at once
+            for done in [pool.submit(write, table, path) for write, table, path in writes]:
+                done.result()
         self.summary().to_csv(out / "summary.csv")
         (out / "scenario.toml").write_text(tomli_w.dumps(self.scenario.to_toml_dict()))
         seed = self.seed if isinstance(self.seed, int) else str(self.seed)
         (out / "run.json").write_text(json.dumps({"engine": self.engine, "seed": seed, **self.meta}, indent=2))
         return out
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
 def summarize(ts: pd.DataFrame) -> pd.DataFrame:
@@ -76,14 +94,15 @@ def tidy_timeseries(values: np.ndarray, names: list[str], policies: list[str]) -
     return pd.DataFrame(frame)
 
 
-def venue_labels(venues, n: int) -> np.ndarray:
-    """Each person's venues as one label, e.g. "niche|popular" ("" for none); ``venues`` are the
-    world's VenueSpecs, whose members never change during a run."""
-    labels = np.full(n, "", dtype=object)
-    for v in venues:
-        members = v.members
-        labels[members] = np.where(labels[members] == "", v.name, labels[members] + "|" + v.name)
-    return labels
+def venue_labels(venues, n: int) -> tuple[np.ndarray, list[str]]:
+    """Each person's venues as one label, e.g. "niche|popular" ("" for none), as codes into a list
+    of labels; ``venues`` are the world's VenueSpecs, whose members never change during a run."""
+    mask = np.zeros(n, np.uint64)
+    for vi, v in enumerate(venues):
+        mask[v.members] |= np.uint64(1 << vi)
+    masks, codes = np.unique(mask, return_inverse=True)
+    labels = ["|".join(v.name for vi, v in enumerate(venues) if int(m) >> vi & 1) for m in masks]
+    return codes, labels
 
 
 def agents_frame(names: list[str], st: State, venues) -> pd.DataFrame:
@@ -93,13 +112,12 @@ def agents_frame(names: list[str], st: State, venues) -> pd.DataFrame:
     pos = np.repeat(np.arange(n, dtype=np.int64), nb)
     which = np.tile(np.arange(nb, dtype=np.int8), n)
     cls = np.repeat(st.cls, nb)
-    labels = venue_labels(venues, n)
-    codes, uniques = pd.factorize(labels)
+    codes, labels = venue_labels(venues, n)
     columns = {
         "agent_id": pos,
         "role": pd.Categorical.from_codes((cls == rules.OBSERVER).astype(np.int8), ["engaged", "observer"]),
         "participation": pd.Categorical.from_codes(cls, list(CLASS_NAMES)),
-        "venues": pd.Categorical.from_codes(np.repeat(codes, nb), list(uniques)),
+        "venues": pd.Categorical.from_codes(np.repeat(codes, nb), labels),
         "business": pd.Categorical.from_codes(which, names),
         "trust": st.trust.reshape(-1),
         "level": st.level.reshape(-1),

@@ -4,10 +4,12 @@ Both engines run these phases in this order, each reading the state as it was wh
 began, and draw the same numbers in the same order from the per-decision streams
 (sim/streams.py). Within a phase, people act in ascending position and businesses in index order.
 
-1. purchases and accidents: ``redeem`` (one uniform per coupon or promotion seen yesterday, by
-   person, business, coupon before promotion), ``purchase`` (candidates by geometric jumps, one
-   uniform to thin each, two to choose where a buyer buys), ``accident`` (four uniforms per
-   purchase: fails, severe, reported in public, in which venue).
+1. purchases and accidents: ``redeem`` (kind by kind, coupons then promotions: candidates among
+   the (person, business) pairs that saw one yesterday, ascending, by geometric jumps at the
+   uptake rate, and one uniform each: takes it if below trust), ``purchase.who`` (candidates
+   among everyone by geometric jumps, all drawn first), ``purchase`` (one uniform to thin each
+   candidate, two to choose where a buyer buys), ``accident`` (one uniform per purchase: fails;
+   three more if it did: severe, reported in public, in which venue).
 2. posts: ``post`` (candidates among the engaged, one uniform to thin each, three for a post:
    about whom, where, what kind).
 3. responses, business by business: ``respond.order.J`` (one key per post it could answer),
@@ -18,8 +20,9 @@ began, and draw the same numbers in the same order from the per-decision streams
    member, then a binomial count of reshares and one uniform each for their venue.
 5. word of mouth: ``wom`` (one uniform per ordinary post).
 6. decay and turnover: ``forget`` (candidates by geometric jumps, business by business).
-7. offers and defections: ``offer`` (one uniform per business for a shiny offer, candidates by
-   geometric jumps, one uniform to thin each, one for where a leaver goes).
+7. offers and defections: ``offer`` (one uniform per business for a shiny offer), ``offer.who``
+   (candidates by geometric jumps, all drawn first), ``offer`` again (one uniform to thin each,
+   one for where a leaver goes).
 8. accounts: no draws.
 
 Blocks change nothing in distribution (a Poisson count spread uniformly over a venue is the same

@@ -19,7 +19,8 @@ import numpy as np
 
 # Decisions with one stream each, in the order the compiled engine receives them; after them
 # come two per business: "respond.order.J" and "respond.outcome.J".
-DECISIONS = ("redeem", "purchase", "accident", "post", "witness", "wom", "forget", "offer")
+DECISIONS = ("redeem", "purchase", "accident", "post", "witness", "wom", "forget", "offer", "purchase.who",
+             "offer.who")
 
 
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

@@ -109,9 +109,10 @@ class TrustModel(mesa.Model):
         for pos, j in held:
             st.holds[pos, j] = 0
         self.holders.clear()
-        rng = self.streams("purchase")
         p_max = max(m.purchase_rate, m.prospect_rate)
-        for pos in candidates(rng, len(self.people), p_max):
+        who = list(candidates(self.streams("purchase.who"), len(self.people), p_max))
+        rng = self.streams("purchase")
+        for pos in who:
             if rules.buys_today(rng.random(), p_max, st.supplier[pos], m):
                 u_wallet, u_pick = rng.random(), rng.random()
                 j = self.people[pos].choose_business(u_wallet, u_pick)
@@ -227,7 +228,7 @@ class TrustModel(mesa.Model):
             if rng.random() < m.offer_rate:
                 offers |= 1 << j
         p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
-        for pos in candidates(rng, len(self.people), p_max):
+        for pos in list(candidates(self.streams("offer.who"), len(self.people), p_max)):
             u = rng.random()
             s = int(st.supplier[pos])
             if s < 0:

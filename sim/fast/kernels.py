@@ -33,7 +33,7 @@ from .draws import binomial, geometric, poisson, uniform
 Tallies = namedtuple("Tallies", ["levels", "reach"])
 
 # Positions in the tuple of generators (sim.streams.Streams.for_run).
-REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WITNESS, WOM, FORGET, OFFER = range(8)
+REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WITNESS, WOM, FORGET, OFFER, PURCHASE_WHO, OFFER_WHO = range(10)
 RESPOND = len(DECISIONS)  # then "respond.order.J" at RESPOND + 2J, "respond.outcome.J" at RESPOND + 2J + 1
 
 
@@ -88,6 +88,23 @@ def grow(a):
 
 
 @njit(cache=True)
+def draw_candidates(bits, n, p, out):
+    """Positions in range(n), ascending, that pass a Bernoulli(p) trial, found by geometric jumps
+    (sim.streams.candidates); returns them in ``out`` (grown if need be) and how many. Drawn all
+    at once, before anyone's state is read, so the reads that follow do not wait on each draw."""
+    count, pos = 0, -1
+    while p > 0.0:
+        pos += geometric(bits, p)
+        if pos >= n:
+            break
+        if count == out.shape[0]:
+            out = grow1(out)
+        out[count] = pos
+        count += 1
+    return out, count
+
+
+@njit(cache=True)
 def grow1(a):
     b = np.empty(2 * a.shape[0] + 64, a.dtype)
     b[:a.shape[0]] = a
@@ -103,7 +120,7 @@ def add_post(ints, floats, n, p, about, venue, kind, pre, failed, severe, first)
 
 # ---- 1. purchases and accidents ---------------------------------------------------------------
 @njit(cache=True)
-def purchases(st, biz, m, gens, tallies, row, events, held, reports, report_trust):
+def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report_trust):
     """The day's purchases: redemptions of yesterday's offers, then ordinary purchases, then each
     one's outcome. Returns the event and report arrays (grown if they were full) and the number
     of accident reports."""
@@ -147,13 +164,11 @@ def purchases(st, biz, m, gens, tallies, row, events, held, reports, report_trus
                 if supplier[p] < 0:
                     supplier[p] = j
 
-    g = gens[PURCHASE].bit_generator
     p_max = max(m.purchase_rate, m.prospect_rate)
-    p = -1
-    while p_max > 0.0:
-        p += geometric(g, p_max)
-        if p >= n:
-            break
+    who, n_who = draw_candidates(gens[PURCHASE_WHO].bit_generator, n, p_max, who)
+    g = gens[PURCHASE].bit_generator
+    for c in range(n_who):
+        p = who[c]
         s = int(supplier[p])
         if rules.buys_today(uniform(g), p_max, s, m):
             u_wallet = uniform(g)
@@ -197,7 +212,7 @@ def purchases(st, biz, m, gens, tallies, row, events, held, reports, report_trus
             row[j, COUPONS_REDEEMED] += 1
             row[j, POSTS] += 1  # claiming a coupon is a response to the business
             row[j, ENGAGEMENT_COST] += rules.coupon_cost(biz.price[j], biz.coupon_discount[j])
-    return events, held, reports, report_trust, n_rep
+    return events, held, who, reports, report_trust, n_rep
 
 
 # ---- 2. posts ---------------------------------------------------------------------------------
@@ -343,7 +358,7 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
 # when the run has threads (numba's prange). Results do not depend on how many threads run them.
 CHUNKS = 16
 # Below this many people the daily accounts pass runs in one slice: starting threads costs more.
-PARALLEL_PEOPLE = 1 << 20
+PARALLEL_PEOPLE = 1 << 18
 
 
 @njit(cache=True)
@@ -486,7 +501,7 @@ def turnover(st, biz, gens, tallies):
 
 # ---- 7. offers and defections -----------------------------------------------------------------
 @njit(cache=True)
-def offers_and_defections(st, m, gens, row, decayed):
+def offers_and_defections(st, m, gens, row, decayed, who):
     """Trust here is read as it will be after today's decay (rules.decay), which the accounts
     pass applies to everyone afterwards: the same values the Mesa engine reads."""
     trust, supplier, level, aggrieved = st.trust, st.supplier, st.level, st.aggrieved
@@ -497,11 +512,9 @@ def offers_and_defections(st, m, gens, row, decayed):
         if uniform(g) < m.offer_rate:
             offers |= 1 << j
     p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
-    p = -1
-    while p_max > 0.0:
-        p += geometric(g, p_max)
-        if p >= n:
-            break
+    who, n_who = draw_candidates(gens[OFFER_WHO].bit_generator, n, p_max, who)
+    for c in range(n_who):
+        p = who[c]
         u = uniform(g)
         s = int(supplier[p])
         if s < 0:
@@ -515,6 +528,7 @@ def offers_and_defections(st, m, gens, row, decayed):
             supplier[p] = rules.defection_target(uniform(g), decayed, 0, s, offers, m)
             bump(st.departures, p, s)
             row[s, DEFECTIONS] += 1
+    return who
 
 
 # ---- 8. decay and accounts --------------------------------------------------------------------
@@ -591,14 +605,15 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
     # Room for a typical day; the phases grow these when a day needs more.
     events = np.empty((2 * int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 3), np.int64)
     held = np.empty((1024, 3), np.int64)  # yesterday's offers: person, business, which (bits)
+    who = np.empty(int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, np.int64)  # a phase's candidates
     reports, report_trust = np.empty((1024, 6), np.int64), np.empty((1024, 2))
     capacity = int(n_engaged * m.regular_post_rate) + 1024
     posts, post_trust = np.empty((capacity, 6), np.int64), np.empty((capacity, 2))
     handled = np.empty(capacity, np.bool_)
     for day in range(day0 + 1, day0 + days + 1):
         row = out[day]
-        events, held, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, row, events, held,
-                                                                    reports, report_trust)
+        events, held, who, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, row, events,
+                                                                         held, who, reports, report_trust)
         posts, post_trust, n_posts, n_ordinary = posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust,
                                                          reports, report_trust, n_reports)
         st.threads_new[:] = st.threads_next
@@ -611,5 +626,5 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
         picks = witnessing(st, ven, m, gens, day, row, tallies, picks, keeps, flags)
         word_of_mouth(st, m, gens, row, posts, n_ordinary)
         turnover(st, biz, gens, tallies)
-        offers_and_defections(st, m, gens, row, decayed)
+        who = offers_and_defections(st, m, gens, row, decayed, who)
         accounts(st, biz, ms, n_engaged, tallies, row, True)

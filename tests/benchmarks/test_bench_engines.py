@@ -1,19 +1,26 @@
-"""Engine benchmarks: Mesa vs vector per agent-step, the vector engine at scale, memory.
+"""Engine benchmarks: the compiled engine against the Mesa engine and against memory bandwidth.
 
-Run: ``pytest tests/benchmarks --benchmark-enable --benchmark-only``. Sizes come from
-TRUSTSIM_BENCH_SCALE: ``tiny`` (CI: seconds, so the benchmarks cannot rot), ``quick`` (1M people
-for a year, 10M for 20 days: minutes), ``full`` (the targets: 1M and 10M people for 365 days). With
-TRUSTSIM_BENCH_REPORT=FILE the measured table is also written there as Markdown.
+Run: ``make bench`` (or ``pytest tests/benchmarks/test_bench_engines.py --benchmark-enable
+--benchmark-only -s``). Sizes come from TRUSTSIM_BENCH_SCALE: ``tiny`` (CI: seconds, so the
+benchmarks cannot rot), ``quick`` (the targets' sizes, 10M people for 30 days), ``full`` (the
+targets: 1M and 10M people for a year from the command line). With TRUSTSIM_BENCH_REPORT=FILE the
+measured table is also written there as Markdown (docs/benchmarks.md is such a table).
 
-Big runs go to a fresh subprocess each, so their peak memory (ru_maxrss) is their own.
+Ratios are taken within one run on this noisy, shared 2-core machine: the compiled engine
+against the Mesa engine on the same scenario, and big runs against the time numpy needs to stream
+64 bytes per person per day (one 8M-float64 copy per day for 1M people) measured in the same run.
+Big runs go to a fresh ``trustsim run`` subprocess each, so their wall time includes starting
+Python, loading the compiled kernels, building the world and writing the results, and their
+peak memory (the child's ru_maxrss) is their own.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,12 +31,12 @@ import sim
 
 SCALE = os.environ.get("TRUSTSIM_BENCH_SCALE", "full")
 SIZES = {
-    # people in the Mesa-vs-vector comparison, Mesa steps, vector steps; big runs (people, steps)
-    "tiny": {"compare": (2_200, 3, 30), "big": [(55_000, 30), (220_000, 10)]},
-    # the targets' sizes, but 10M people for 20 days only (a full year takes tens of minutes)
-    "quick": {"compare": (20_000, 5, 100), "big": [(1_000_000, 365), (10_000_000, 20)]},
-    "full": {"compare": (20_000, 5, 100), "big": [(1_000_000, 365), (10_000_000, 365)]},
+    # Mesa vs compiled: (people, days); big runs from the CLI: (people, days)
+    "tiny": {"compare": (2_200, 5), "big": [(55_000, 30), (220_000, 10)], "probe_days": 10},
+    "quick": {"compare": (22_000, 30), "big": [(1_000_000, 365), (10_000_000, 30)], "probe_days": 365},
+    "full": {"compare": (22_000, 30), "big": [(1_000_000, 365), (10_000_000, 365)], "probe_days": 365},
 }[SCALE]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def scenario(people: int) -> sim.Scenario:
@@ -37,102 +44,104 @@ def scenario(people: int) -> sim.Scenario:
     return sim.load_scenario("default").with_overrides({"population.engaged": max(1, round(people / 11))})
 
 
-def bandwidth_probe() -> float:
-    """Plain numpy copy bandwidth (GB/s, read + write) in this session, to read timings against."""
-    a = np.ones(10_000_000)
+def stream_probe(people: int = 1_000_000, days: int = 365) -> float:
+    """Seconds numpy needs to stream 64 bytes per person per day: copy a people x 64-byte array
+    once per day (read + write), the floor an engine touching every person daily cannot beat."""
+    a = np.ones(people * 8)
     b = np.empty_like(a)
     np.copyto(b, a)
-    best = min(_timed(lambda: np.copyto(b, a)) for _ in range(5))
-    return 2 * a.nbytes / best / 1e9
+    started = time.perf_counter()
+    for _ in range(days):
+        np.copyto(b, a)
+    return time.perf_counter() - started
 
 
-def _timed(f) -> float:
-    t = time.perf_counter()
-    f()
-    return time.perf_counter() - t
+def test_stream_probe(benchmark, bench_rows):
+    seconds = benchmark.pedantic(stream_probe, kwargs={"days": SIZES["probe_days"]}, rounds=1, iterations=1)
+    per_year = seconds * 365 / SIZES["probe_days"]
+    benchmark.extra_info["seconds_per_year"] = per_year
+    bench_rows.append({"what": "numpy: stream 64 bytes per person per day, 1,000,000 people x 365 days",
+                       "value": f"{per_year:.2f} s", "probe": per_year})
 
 
-def state_bytes_per_person(people: int) -> float:
-    """Bytes of vector-engine state per person and business (what BYTES_PER_PERSON means)."""
-    from sim.vector.run import streams_for
-    from sim.vector.state import VectorState
-    from sim.world import build_world
-
-    sc = scenario(people)
-    st = VectorState.from_world(build_world(sc, streams_for(0)), sc.steps)
-    arrays = [st.cls, st.supplier, st.vmask, st.trust.value, st.trust.last, st.level, st.contacts, st.accidents,
-              st.recoveries, st.ignored, st.departures, st.aggrieved, st.seen_day, *st.members, st.tally.mark,
-              st.tally.slot]
-    return sum(a.nbytes for a in arrays) / st.n / st.nb
-
-
-CHILD = """
-import json, resource, sys, time
-import sim
-from sim.vector.run import run_state
-sc = sim.load_scenario("default").with_overrides({"population.engaged": %d})
-t = time.perf_counter()
-st, ts = run_state(sc, 0, %d)
-wall = time.perf_counter() - t
-print(json.dumps({"people": sc.population.people, "wall": wall,
-                  "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
-"""
-
-
-def run_child(people: int, steps: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD % (max(1, round(people / 11)), steps)], check=True,
-                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def test_bandwidth_probe(benchmark, bench_rows):
-    gbs = benchmark.pedantic(bandwidth_probe, rounds=1, iterations=1)
-    benchmark.extra_info["copy_GB_per_s"] = gbs
-    bench_rows.append({"what": "numpy copy bandwidth (10M float64)", "value": f"{gbs:.1f} GB/s"})
-
-
-def stepper(engine: str, sc: sim.Scenario, steps: int):
-    """A built model and a function that runs ``steps`` days of it (with each day's accounts),
-    so that timing leaves out building the world and the result tables."""
+def _stepper(engine: str, sc: sim.Scenario, days: int):
+    """A built model and a function that runs ``days`` days of it with each day's accounts, so
+    that timing leaves out building the world, compiling and the result tables."""
     if engine == "agents":
         from sim.agents import TrustModel
 
-        model = TrustModel(sc, rng=0, steps=steps)
-        return lambda: [model.step() for _ in range(steps)]
-    from sim.vector.account import account
-    from sim.vector.engine import step
-    from sim.vector.run import streams_for
-    from sim.vector.state import VectorState
-    from sim.world import build_world
+        model = TrustModel(sc, rng=0, steps=days)
+        return lambda: [model.step() for _ in range(days)]
+    from sim.fast import FastModel
 
-    streams = streams_for(0)
-    st = VectorState.from_world(build_world(sc, streams), steps)
-    return lambda: [(step(st, streams), account(st)) for _ in range(steps)]
+    FastModel(sc, 0, 1).advance(1)  # kernels loaded (or compiled) outside the timing
+    model = FastModel(sc, 0, days, threads=1)
+    return lambda: model.advance(days)
 
 
-@pytest.mark.parametrize("engine", ["agents", "vector"])
-def test_engine_per_agent_step(benchmark, bench_rows, engine):
-    people, mesa_steps, vector_steps = SIZES["compare"]
-    steps = mesa_steps if engine == "agents" else vector_steps
+@pytest.mark.parametrize("engine", ["agents", "fast"])
+def test_engine_per_person_day(benchmark, bench_rows, engine):
+    people, days = SIZES["compare"]
     sc = scenario(people)
-    benchmark.pedantic(lambda run: run(), setup=lambda: ((stepper(engine, sc, steps),), {}), rounds=1, iterations=1)
-    ns = benchmark.stats.stats.mean / (sc.population.people * steps) * 1e9
-    benchmark.extra_info.update({"people": sc.population.people, "steps": steps, "ns_per_person_step": ns})
-    bench_rows.append({"what": f"{engine} engine, {sc.population.people:,} people x {steps} steps (stepping only)",
-                       "value": f"{ns:,.0f} ns per person-step", "ns": ns, "engine": engine})
+    benchmark.pedantic(lambda run: run(), setup=lambda: ((_stepper(engine, sc, days),), {}),
+                       rounds=1 if engine == "agents" or SCALE == "tiny" else 5, iterations=1)
+    ns = benchmark.stats.stats.min / (sc.population.people * days) * 1e9
+    benchmark.extra_info.update({"people": sc.population.people, "days": days, "ns_per_person_day": ns})
+    bench_rows.append({"what": f"{engine} engine, {sc.population.people:,} people x {days} days (stepping only, "
+                               "one thread)", "value": f"{ns:,.1f} ns per person-day", "ns": ns, "engine": engine})
 
 
-@pytest.mark.parametrize("people,steps", SIZES["big"], ids=[f"{p}x{s}" for p, s in SIZES["big"]])
-def test_vector_at_scale(benchmark, bench_rows, people, steps):
-    out = benchmark.pedantic(run_child, args=(people, steps), rounds=1, iterations=1)
-    ns = out["wall"] / (out["people"] * steps) * 1e9
-    benchmark.extra_info.update({**out, "ns_per_person_step": ns})
-    bench_rows.append({"what": f"vector engine, {out['people']:,} people x {steps} steps",
-                 "value": f"{out['wall']:.1f} s, peak RSS {out['maxrss'] / 2**30:.2f} GiB, {ns:.1f} ns per person-step"})
+def cli_run(people: int, days: int) -> dict:
+    """``trustsim run`` in a fresh process: wall seconds and the child's peak memory."""
+    with tempfile.TemporaryDirectory() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sim", "run", "default", "--engine", "fast", "--steps", str(days),
+                        "--set", f"population.engaged={max(1, round(people / 11))}", "--out", out],
+                       check=True, capture_output=True, text=True, cwd=ROOT)
+        wall = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far: grows monotonically, so each run is measured
+    # after smaller ones (SIZES lists them in increasing size)
+    return {"wall": wall, "maxrss": max(peak, before) * 1024, "people": scenario(people).population.people}
+
+
+@pytest.mark.parametrize("people,days", SIZES["big"], ids=[f"{p}x{d}" for p, d in SIZES["big"]])
+def test_cli_year_at_scale(benchmark, bench_rows, people, days):
+    out = benchmark.pedantic(cli_run, args=(people, days), rounds=1, iterations=1)
+    benchmark.extra_info.update(out)
+    bench_rows.append({"what": f"`trustsim run` fast engine, {out['people']:,} people x {days} days (whole command)",
+                       "value": f"{out['wall']:.1f} s, peak RSS {out['maxrss'] / 2**30:.2f} GiB",
+                       "wall": out["wall"], "people": out["people"], "days": days})
+
+
+COMPILE = """
+import sys, time
+t = time.perf_counter()
+import sim
+from sim.fast import run_fast
+sc = sim.load_scenario("default").with_overrides({"population.engaged": 50})
+run_fast(sc, 0, 2)
+print(time.perf_counter() - t)
+"""
+
+
+def test_compile_first_and_cached(benchmark, bench_rows, tmp_path):
+    """The first run on a machine compiles the kernels; every later process loads them."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+
+    def twice():
+        return [float(subprocess.run([sys.executable, "-c", COMPILE], check=True, capture_output=True, text=True,
+                                     env=env, cwd=ROOT).stdout) for _ in range(2)]
+
+    first, cached = benchmark.pedantic(twice, rounds=1, iterations=1)
+    benchmark.extra_info.update({"first": first, "cached": cached})
+    bench_rows.append({"what": "import, compile or load the kernels, and a 2-day run of 550 people (new process)",
+                       "value": f"first {first:.1f} s, cached {cached:.2f} s"})
 
 
 def test_state_bytes(benchmark, bench_rows):
-    people = SIZES["big"][0][0]
-    b = benchmark.pedantic(state_bytes_per_person, args=(people,), rounds=1, iterations=1)
-    benchmark.extra_info["bytes_per_person_business"] = b
-    bench_rows.append({"what": "vector state per person and business", "value": f"{b:.1f} bytes"})
+    from sim.state import state_bytes
+
+    b = benchmark.pedantic(lambda: state_bytes(1_000_000, 2, 2) / 2_000_000, rounds=1, iterations=1)
+    bench_rows.append({"what": "state per person and business (sim/state.py, 2 businesses)", "value": f"{b:.1f} bytes"})
