@@ -94,14 +94,11 @@ def tidy_timeseries(values: np.ndarray, names: list[str], policies: list[str]) -
     return pd.DataFrame(frame)
 
 
-def venue_labels(venues, n: int) -> tuple[np.ndarray, list[str]]:
-    """Each person's venues as one label, e.g. "niche|popular" ("" for none), as codes into a list
-    of labels; ``venues`` are the world's VenueSpecs, whose members never change during a run."""
-    mask = np.zeros(n, np.uint64)
-    for vi, v in enumerate(venues):
-        mask[v.members] |= np.uint64(1 << vi)
-    masks, codes = np.unique(mask, return_inverse=True)
-    labels = ["|".join(v.name for vi, v in enumerate(venues) if int(m) >> vi & 1) for m in masks]
+def venue_labels(venues, masks: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each person's venues (``masks``: sim.state's ``venues``, bit v for venue v) as one label,
+    e.g. "niche|popular" ("" for none), as codes into a list of labels."""
+    codes, seen = pd.factorize(masks, sort=True)
+    labels = ["|".join(v.name for vi, v in enumerate(venues) if int(m) >> vi & 1) for m in seen]
     return codes, labels
 
 
@@ -112,7 +109,7 @@ def agents_frame(names: list[str], st: State, venues) -> pd.DataFrame:
     pos = np.repeat(np.arange(n, dtype=np.int64), nb)
     which = np.tile(np.arange(nb, dtype=np.int8), n)
     cls = np.repeat(st.cls, nb)
-    codes, labels = venue_labels(venues, n)
+    codes, labels = venue_labels(venues, st.venues)
     columns = {
         "agent_id": pos,
         "role": pd.Categorical.from_codes((cls == rules.OBSERVER).astype(np.int8), ["engaged", "observer"]),

@@ -17,10 +17,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
-# Decisions with one stream each, in the order the compiled engine receives them; after them
-# come two per business: "respond.order.J" and "respond.outcome.J".
-DECISIONS = ("redeem", "purchase", "accident", "post", "witness", "wom", "forget", "offer", "purchase.who",
-             "offer.who")
+from .schedule import WITNESS_STREAMS
+
+# Decisions with one stream each, in the order the compiled engine receives them (witnessing has
+# WITNESS_STREAMS, one per chunk of a venue's blocks); after them come two per business:
+# "respond.order.J" and "respond.outcome.J".
+DECISIONS = ("redeem", "purchase", "accident", "post", "wom", "forget", "offer", "purchase.who", "offer.who",
+             *(f"witness.{c}" for c in range(WITNESS_STREAMS)))
 
 
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

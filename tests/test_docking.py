@@ -99,6 +99,18 @@ def test_tier_b_exact(name):
         assert a.timeseries.purchases.sum() > 0 and a.timeseries.witnesses.sum() > 0
 
 
+def test_tier_b_exact_with_venues_over_many_witnessing_blocks():
+    """Venues larger than WITNESS_STREAMS blocks: the compiled engine witnesses chunk by chunk in
+    parallel, each chunk with its own stream; the numbers are still the Mesa engine's."""
+    from sim.fast import kernels
+    from sim.schedule import WITNESS_BLOCK
+
+    sc = sim.load_scenario("default").with_overrides({"population.engaged": 7000, "venues.popular.membership": 0.9})
+    assert 0.9 * sc.population.people > kernels.CHUNKS * WITNESS_BLOCK
+    a, v = _run_agents(sc, 4, 12), run_fast(sc, 4, 12, threads=2)
+    assert mismatches(a, v) == []
+
+
 def test_tier_b_exact_over_a_long_run_with_short_halflives():
     """Trust crossing the baseline back and forth, decayed every day for 150 days."""
     sc = small(**{"mechanisms.trust_halflife": 0.2, "mechanisms.distrust_halflife": 0.4,

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import rules
 from ..scenario import Scenario, load_scenario
-from ..schedule import WITNESS_BLOCK
+from ..schedule import WITNESS_BLOCK, WITNESS_STREAMS
 from ..state import COLUMN_NAMES, NCOL
 from ..streams import Streams, candidates, resolve_seed
 from ..world import build_world, memberships
@@ -163,12 +163,14 @@ class TrustModel(mesa.Model):
 
     def _witnessing(self) -> None:
         """Each venue's members, block by block, see threads; see sim/schedule.py for the draws."""
-        m, st, ven, rng = self.m, self.state, self.ven, self.streams("witness")
+        m, st, ven = self.m, self.state, self.ven
         st.threads_live[:] = st.threads_live * ven.keep[:, None, None] + st.threads_new
         nb, nv, day = len(self.specs), len(self.specs_venues), self.steps
         for vi, venue in enumerate(self.specs_venues):
             read = rules.read_chance(venue.attention, st.threads_live[vi], m)
-            for start in range(0, venue.members.size, WITNESS_BLOCK):
+            starts = range(0, venue.members.size, WITNESS_BLOCK)
+            for b, start in sorted(enumerate(starts), key=lambda bs: (bs[0] % WITNESS_STREAMS, bs[0])):
+                rng = self.streams(f"witness.{b % WITNESS_STREAMS}")
                 block = venue.members[start:start + WITNESS_BLOCK]
                 # what each person's sightings leave, by business: [keep_gap, keep_trust, offers]
                 seen: dict[int, dict[int, list]] = {}

@@ -19,7 +19,7 @@ from numba.extending import register_jitable
 
 from .. import rules
 from ..rules import ACCIDENT, COUPON, HOLDS_COUPON, HOLDS_PROMO, MENTION_NEGATIVE, MENTION_POSITIVE, NK, PROMO
-from ..schedule import WITNESS_BLOCK
+from ..schedule import WITNESS_BLOCK, WITNESS_STREAMS
 from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX, COUPON_POSTS, COUPONS_REDEEMED,
                      CUSTOMERS, DEFECTIONS, ENGAGEMENT_COST, LEVEL1, MENTIONS_NEGATIVE, MENTIONS_POSITIVE, POSTS,
                      PROFIT, PROMO_POSTS, PURCHASES, REACH, REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL,
@@ -33,8 +33,9 @@ from .draws import binomial, geometric, poisson, uniform
 Tallies = namedtuple("Tallies", ["levels", "reach"])
 
 # Positions in the tuple of generators (sim.streams.Streams.for_run).
-REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WITNESS, WOM, FORGET, OFFER, PURCHASE_WHO, OFFER_WHO = range(10)
-RESPOND = len(DECISIONS)  # then "respond.order.J" at RESPOND + 2J, "respond.outcome.J" at RESPOND + 2J + 1
+REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WOM, FORGET, OFFER, PURCHASE_WHO, OFFER_WHO = range(9)
+WITNESS = 9  # then "witness.C" at WITNESS + C for C < WITNESS_STREAMS
+RESPOND = len(DECISIONS)  # after them "respond.order.J" at RESPOND + 2J, "respond.outcome.J" at RESPOND + 2J + 1
 
 
 # ---- small helpers ----------------------------------------------------------------------------
@@ -354,81 +355,89 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
 
 
 # ---- 4. witnessing ----------------------------------------------------------------------------
-# The draw-free half of witnessing is split into this many chunks of blocks, run in parallel
-# when the run has threads (numba's prange). Results do not depend on how many threads run them.
-CHUNKS = 16
+# Witnessing and the daily accounts run in parallel slices when the run has threads (numba's
+# prange). Results never depend on how many threads run them: a venue's blocks fall in CHUNKS
+# chunks (block b in chunk b % CHUNKS), each drawing from its own stream (sim/schedule.py), and
+# the accounts' partial sums are added in a fixed order.
+CHUNKS = WITNESS_STREAMS
 # Below this many people the daily accounts pass runs in one slice: starting threads costs more.
 PARALLEL_PEOPLE = 1 << 18
 
 
 @njit(cache=True)
-def witnessing(st, ven, m, gens, day, row, tallies, picks, keeps, flags):
-    """Venue by venue: draw the venue's sightings block by block (one stream, in order), keeping
-    each sighting's member; then, block by block in parallel, apply them (see apply_sightings)."""
-    live, threads_next, sizes = st.threads_live, st.threads_next, ven.size
+def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts):
+    """Venue by venue, chunk by chunk of its blocks (in parallel from CHUNKS blocks on)."""
+    live = st.threads_live
     nv, nb, _ = live.shape
     for v in range(nv):
         for j in range(nb):
             for k in range(NK):
                 live[v, j, k] = live[v, j, k] * ven.keep[v] + st.threads_new[v, j, k]
-    g = gens[WITNESS].bit_generator
+    reshared[:] = 0.0
+    counts[:] = 0
     for v in range(nv):
         read = rules.read_chance(ven.attention[v], live[v], m)
-        size = ven.member_ptr[v + 1] - ven.member_ptr[v]
-        n_blocks = (size + WITNESS_BLOCK - 1) // WITNESS_BLOCK
-        ends = np.empty((n_blocks, nb, NK), np.int64)  # where each (block, business, kind) segment of picks ends
-        n_picks = 0
-        for b in range(n_blocks):
-            block = min(WITNESS_BLOCK, size - b * WITNESS_BLOCK)
-            for j in range(nb):
-                for k in range(NK):
-                    lam = rules.sightings_mean(read, live[v, j, k], block)
-                    count = poisson(g, lam) if lam > 0.0 else 0
-                    while picks.shape[0] < n_picks + count:
-                        picks = grow1(picks)
-                    for i in range(n_picks, n_picks + count):
-                        picks[i] = rules.pick_index(uniform(g), block)
-                    n_picks += count
-                    ends[b, j, k] = n_picks
-                    into = rules.RESHARED_AS[k]
-                    if into >= 0 and nv > 1:
-                        passed = binomial(g, count, m.reshare)
-                        for _ in range(passed):
-                            threads_next[rules.reshare_venue(uniform(g), sizes, v), j, into] += 1
-                        row[j, MENTIONS_POSITIVE if into == MENTION_POSITIVE else MENTIONS_NEGATIVE] += passed
-        counts = apply_sightings(st, ven, v, day, picks, ends, keeps, flags)
+        n_blocks = (ven.member_ptr[v + 1] - ven.member_ptr[v] + WITNESS_BLOCK - 1) // WITNESS_BLOCK
+        if n_blocks < CHUNKS:
+            for c in range(n_blocks):
+                witness_chunk(st, ven, m, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c])
+        else:
+            witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, m.reshare)
+    for c in range(CHUNKS):  # in a fixed order: sums of whole numbers, exact whatever the threads
+        st.threads_next[:] += reshared[c]
         for j in range(nb):
-            row[j, WITNESSES] += counts[0, j]
-            tallies.reach[j] += counts[1, j]
-    return picks
+            row[j, WITNESSES] += counts[c, 0, j]
+            tallies.reach[j] += counts[c, 1, j]
+            row[j, MENTIONS_POSITIVE] += counts[c, 2, j]
+            row[j, MENTIONS_NEGATIVE] += counts[c, 3, j]
+
+
+@njit(cache=True, parallel=True)
+def witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, reshare):
+    for c in prange(CHUNKS):
+        witness_chunk_in(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], reshare)
 
 
 @njit(cache=True)
-def apply_blocks(st, ven, v, day, picks, ends, b0, b1, keeps, flags, counts):
-    """Blocks b0..b1 of venue v: each sighting multiplies what its witness keeps (``keeps[member,
-    business]``: of the gap to full trust, of trust; rules.witness_factor) in the order it was
-    drawn; then the members take them in (rules.after_witnessing), note the offers among them
-    and count as witnesses (``counts``: new witnesses today, people reached for the first time,
-    by business). ``keeps`` is all ones and ``flags`` all zeros between blocks."""
-    trust, holds, seen_day, members, factors = st.trust, st.holds, st.seen_day, ven.members, ven.factors
-    nb = ends.shape[1]
+def witness_chunk(st, ven, m, gens, v, read, c, day, keeps, flags, reshared, counts):
+    witness_chunk_in(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, m.reshare)
+
+
+@njit(cache=True)
+def witness_chunk_in(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare):
+    """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
+    block, business and kind a Poisson count of sightings, each falling on a member and
+    multiplying what that member keeps (``keeps[member, business]``: of the gap to full trust,
+    of trust; rules.witness_factor) in the order drawn, then the reshares; then the block's
+    members take their sightings in (rules.after_witnessing), note the offers among them and
+    count as witnesses. ``counts``: new witnesses today, people reached for the first time,
+    positive and negative mentions passed on, by business. ``keeps`` is all ones and ``flags``
+    all zeros between blocks."""
+    trust, holds, seen_day, live = st.trust, st.holds, st.seen_day, st.threads_live
+    members, factors, sizes = ven.members, ven.factors, ven.size
+    nv, nb, _ = live.shape
+    g = gens[WITNESS + c].bit_generator
     first = ven.member_ptr[v]
     size = ven.member_ptr[v + 1] - first
-    for b in range(b0, b1):
-        start = b * WITNESS_BLOCK
+    for start in range(c * WITNESS_BLOCK, size, CHUNKS * WITNESS_BLOCK):
         block = min(WITNESS_BLOCK, size - start)
-        begin = ends[b - 1, nb - 1, NK - 1] if b > 0 else 0
         for j in range(nb):
             for k in range(NK):
-                end = ends[b, j, k]
+                lam = rules.sightings_mean(read, live[v, j, k], block)
+                count = poisson(g, lam) if lam > 0.0 else 0
                 factor = factors[v, j, k]
                 side = 0 if k < rules.N_GAINS else 1
                 flag = np.uint8(1 | (HOLDS_COUPON << 1 if k == COUPON else (HOLDS_PROMO << 1 if k == PROMO else 0)))
-                for i in range(begin, end):
-                    who = picks[i]
+                for _ in range(count):
+                    who = rules.pick_index(uniform(g), block)
                     keeps[who, j, side] *= factor
                     flags[who, j] |= flag
-                begin = end
+                into = rules.RESHARED_AS[k]
+                if into >= 0 and nv > 1:
+                    passed = binomial(g, count, reshare)
+                    for _ in range(passed):
+                        reshared[rules.reshare_venue(uniform(g), sizes, v), j, into] += 1
+                    counts[2 if into == MENTION_POSITIVE else 3, j] += passed
         for who in range(block):
             p = members[first + start + who]
             for j in range(nb):
@@ -446,22 +455,6 @@ def apply_blocks(st, ven, v, day, picks, ends, b0, b1, keeps, flags, counts):
                     if last == 0:
                         counts[1, j] += 1
                     seen_day[p, j] = day
-
-
-@njit(cache=True, parallel=True)
-def apply_sightings(st, ven, v, day, picks, ends, keeps, flags):
-    """apply_blocks over a venue's blocks in CHUNKS slices, in parallel when the run has threads (a
-    member belongs to one block, so slices never touch the same person); the counts do not depend
-    on how the blocks are sliced. A venue with fewer blocks than CHUNKS is applied in one slice."""
-    n_blocks, nb, _ = ends.shape
-    counts = np.zeros((CHUNKS, 2, nb), np.int64)
-    if n_blocks < CHUNKS:
-        apply_blocks(st, ven, v, day, picks, ends, 0, n_blocks, keeps[0], flags[0], counts[0])
-    else:
-        for c in prange(CHUNKS):
-            apply_blocks(st, ven, v, day, picks, ends, c * n_blocks // CHUNKS, (c + 1) * n_blocks // CHUNKS, keeps[c],
-                         flags[c], counts[c])
-    return counts.sum(axis=0)
 
 
 # ---- 5. word of mouth -------------------------------------------------------------------------
@@ -593,9 +586,10 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
     record in a one-element array."""
     m = ms[0]
     n, nb = st.trust.shape
-    picks = np.empty(1024, np.uint16)
     keeps = np.ones((CHUNKS, WITNESS_BLOCK, nb, 2))
     flags = np.zeros((CHUNKS, WITNESS_BLOCK, nb), np.uint8)
+    reshared = np.zeros((CHUNKS,) + st.threads_next.shape)
+    counts = np.zeros((CHUNKS, 4, nb), np.int64)
     decayed = np.empty((1, nb))
     answered_venue = np.zeros(st.climate.shape[0], np.bool_)
     most = 1 + int(max(biz.mix[:, 0].max(), 0.0))
@@ -623,7 +617,7 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
         for j in range(nb):
             respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, answered_venue,
                     best, best_tier, best_key)
-        picks = witnessing(st, ven, m, gens, day, row, tallies, picks, keeps, flags)
+        witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts)
         word_of_mouth(st, m, gens, row, posts, n_ordinary)
         turnover(st, biz, gens, tallies)
         who = offers_and_defections(st, m, gens, row, decayed, who)
