@@ -3,7 +3,9 @@ them for a stretch of days without coming back to Python.
 
 Each phase does what the Mesa engine's phase does (sim/agents/model.py), with the same rules from
 sim/rules.py and the same draws in the same order, person by person and event by event; where the
-Mesa engine keeps a Python list (events, posts), this keeps arrays that grow when full. The one
+Mesa engine keeps a Python list (events, posts), this keeps arrays, grown before a loop that may
+need more room, never inside one (an array rebound in a loop costs numba reference counting on
+every iteration). The one
 difference in arrangement: the Mesa engine decays every trust value before forgetting and offers;
 here offers decay the few values they read on the fly, and the day ends with one pass over
 everyone that decays trust and takes the day's accounts, so the population is walked once a day.
@@ -81,9 +83,12 @@ PRE, FAILED = range(2)
 
 
 @njit(cache=True)
-def grow(a):
-    """A copy of ``a`` with twice the rows (the first ``len(a)`` kept)."""
-    b = np.empty((2 * a.shape[0] + 64, a.shape[1]), a.dtype)
+def room(a, rows):
+    """``a``, or a larger copy with at least ``rows`` rows. Called before a loop, never inside
+    one: an array rebound inside a loop costs numba reference counting on every iteration."""
+    if rows <= a.shape[0]:
+        return a
+    b = np.empty((max(rows, 2 * a.shape[0]), a.shape[1]), a.dtype)
     b[:a.shape[0]] = a
     return b
 
@@ -95,21 +100,23 @@ def draw_candidates(bits, n, p, out):
     at once, before anyone's state is read, so the reads that follow do not wait on each draw."""
     count, pos = 0, -1
     while p > 0.0:
-        pos += geometric(bits, p)
+        count, pos = fill_candidates(bits, n, p, out, count, pos)
         if pos >= n:
             break
-        if count == out.shape[0]:
-            out = grow1(out)
-        out[count] = pos
-        count += 1
+        out = room(out, 2 * out.shape[0])
     return out, count
 
 
 @njit(cache=True)
-def grow1(a):
-    b = np.empty(2 * a.shape[0] + 64, a.dtype)
-    b[:a.shape[0]] = a
-    return b
+def fill_candidates(bits, n, p, out, count, pos):
+    """draw_candidates until ``out`` is full or the positions run out; returns (count, last position)."""
+    while count < out.shape[0]:
+        pos += geometric(bits, p)
+        if pos >= n:
+            return count, pos
+        out[count, 0] = pos
+        count += 1
+    return count, pos
 
 
 @inline
@@ -117,6 +124,38 @@ def add_post(ints, floats, n, p, about, venue, kind, pre, failed, severe, first)
     ints[n, WHO], ints[n, ABOUT], ints[n, VENUE], ints[n, KIND] = p, about, venue, kind
     ints[n, SEVERE], ints[n, FIRST] = severe, first
     floats[n, PRE], floats[n, FAILED] = pre, failed
+
+
+@njit(cache=True)
+def offers_held(flat):
+    """How many (person, business) pairs hold an offer; ``holds`` is mostly zeros, so it is read
+    eight bytes at a time."""
+    words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
+    count = 0
+    for w in range(words.shape[0]):
+        if words[w] != 0:
+            for i in range(8 * w, 8 * w + 8):
+                count += flat[i] != 0
+    for i in range(words.shape[0] * 8, flat.shape[0]):
+        count += flat[i] != 0
+    return count
+
+
+@njit(cache=True)
+def collect_held(flat, nb, held):
+    """The pairs holding an offer, ascending, into ``held`` (person, business, which offers);
+    clears them. Returns how many."""
+    words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
+    count = 0
+    for w in range(words.shape[0] + 1):
+        if w < words.shape[0] and words[w] == 0:
+            continue
+        for i in range(8 * w, min(8 * w + 8, flat.shape[0])):
+            if flat[i]:
+                held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+                count += 1
+                flat[i] = 0
+    return count
 
 
 # ---- 1. purchases and accidents ---------------------------------------------------------------
@@ -130,19 +169,10 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
     n_ev = 0
     # Yesterday's offers, (person, business) in ascending order: the holds matrix is mostly
     # zeros, so it is read eight bytes at a time.
-    n_held = 0
     flat = holds.reshape(-1)
-    words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
-    for w in range(words.shape[0] + 1):
-        if w < words.shape[0] and words[w] == 0:
-            continue
-        for i in range(8 * w, min(8 * w + 8, flat.shape[0])):
-            if flat[i]:
-                if n_held == held.shape[0]:
-                    held = grow(held)
-                held[n_held, 0], held[n_held, 1], held[n_held, 2] = i // nb, i % nb, flat[i]
-                n_held += 1
-                flat[i] = 0
+    held = room(held, offers_held(flat))
+    n_held = collect_held(flat, nb, held)
+    events = room(events, 2 * n_held)  # a holder may take a coupon and a promotion
     g = gens[REDEEM].bit_generator
     for bit in (HOLDS_COUPON, HOLDS_PROMO):
         uptake = m.coupon_uptake if bit == HOLDS_COUPON else m.promo_uptake
@@ -158,8 +188,6 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
                 break
             p, j = held[i, 0], held[i, 1]
             if rules.takes_offer(uniform(g), trust[p, j]):
-                if n_ev == events.shape[0]:
-                    events = grow(events)
                 events[n_ev, 0], events[n_ev, 1], events[n_ev, 2] = p, j, bit == HOLDS_COUPON
                 n_ev += 1
                 if supplier[p] < 0:
@@ -167,9 +195,10 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
 
     p_max = max(m.purchase_rate, m.prospect_rate)
     who, n_who = draw_candidates(gens[PURCHASE_WHO].bit_generator, n, p_max, who)
+    events = room(events, n_ev + n_who)
     g = gens[PURCHASE].bit_generator
     for c in range(n_who):
-        p = who[c]
+        p = who[c, 0]
         s = int(supplier[p])
         if rules.buys_today(uniform(g), p_max, s, m):
             u_wallet = uniform(g)
@@ -178,13 +207,12 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
             if s < 0 and j >= 0:
                 supplier[p] = j
             if j >= 0:
-                if n_ev == events.shape[0]:
-                    events = grow(events)
                 events[n_ev, 0], events[n_ev, 1], events[n_ev, 2] = p, j, 0
                 n_ev += 1
 
     g = gens[ACCIDENT_STREAM].bit_generator
     accidents, aggrieved, venues, cls = st.accidents, st.aggrieved, st.venues, st.cls
+    reports, report_trust = room(reports, n_ev), room(report_trust, n_ev)
     n_rep = 0
     for e in range(n_ev):
         p, j = events[e, 0], events[e, 1]
@@ -203,8 +231,6 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
             mask = venues[p]
             if mask and u_report < rules.complain_chance(cls[p], m):
                 venue = kth_venue(mask, rules.pick_index(u_venue, venue_count(mask)))
-                if n_rep == reports.shape[0]:
-                    reports, report_trust = grow(reports), grow(report_trust)
                 add_post(reports, report_trust, n_rep, p, j, venue, ACCIDENT, pre, after, severe, first)
                 n_rep += 1
         row[j, PURCHASES] += 1
@@ -223,6 +249,7 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
     full), how many there are, and how many of them are ordinary."""
     supplier, venues, cls, contacts, climate = st.supplier, st.venues, st.cls, st.contacts, st.climate
     nv, nb = climate.shape[0], st.trust.shape[1]
+    posts, post_trust = room(posts, n_engaged + n_reports), room(post_trust, n_engaged + n_reports)
     n_posts = 0
     g = gens[POST].bit_generator
     p_max = rules.posting_rate(max(m.regular_post_rate, m.occasional_post_rate), True, m)
@@ -239,8 +266,6 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
             about = rules.post_about(s, u_about, nb)
             venue = kth_venue(mask, rules.pick_index(u_venue, venue_count(mask)))
             kind = rules.post_kind(u_kind, int(contacts[p, about]), climate[venue], ven.noise[venue], m)
-            if n_posts == posts.shape[0]:
-                posts, post_trust = grow(posts), grow(post_trust)
             add_post(posts, post_trust, n_posts, p, about, venue, kind, 0.0, 0.0, False, False)
             n_posts += 1
     n_ordinary = n_posts
@@ -252,8 +277,6 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
             meaning[posts[i, VENUE]] += 1
     for v in range(nv):
         climate[v] = meaning[v] / total[v] if total[v] > 0 else 0.0
-    while posts.shape[0] < n_posts + n_reports:
-        posts, post_trust = grow(posts), grow(post_trust)
     posts[n_posts:n_posts + n_reports] = reports[:n_reports]
     post_trust[n_posts:n_posts + n_reports] = report_trust[:n_reports]
     n_posts += n_reports
@@ -507,7 +530,7 @@ def offers_and_defections(st, m, gens, row, decayed, who):
     p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
     who, n_who = draw_candidates(gens[OFFER_WHO].bit_generator, n, p_max, who)
     for c in range(n_who):
-        p = who[c]
+        p = who[c, 0]
         u = uniform(g)
         s = int(supplier[p])
         if s < 0:
@@ -599,7 +622,7 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
     # Room for a typical day; the phases grow these when a day needs more.
     events = np.empty((2 * int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 3), np.int64)
     held = np.empty((1024, 3), np.int64)  # yesterday's offers: person, business, which (bits)
-    who = np.empty(int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, np.int64)  # a phase's candidates
+    who = np.empty((int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 1), np.int64)  # a phase's candidates
     reports, report_trust = np.empty((1024, 6), np.int64), np.empty((1024, 2))
     capacity = int(n_engaged * m.regular_post_rate) + 1024
     posts, post_trust = np.empty((capacity, 6), np.int64), np.empty((capacity, 2))
