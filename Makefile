@@ -89,6 +89,8 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
 	  echo "error: $(VENV) uses $$($(PY) --version 2>&1); trustsim needs >= 3.12. Run 'make distclean' and retry." >&2; exit 1; }
 	$(PY) -m pip install --quiet -e .
+	@echo "compiling the fast engine's kernels once for this machine (about a minute; cached afterwards)"
+	$(PY) -m sim.fast
 	@touch $@
 
 $(STAMP_DEV): $(STAMP) pyproject.toml
