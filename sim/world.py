@@ -23,9 +23,9 @@ ROLE_NAMES = ("engaged", "engaged", "engaged", "observer")
 CLASS_NAMES = ("regular", "occasional", "never", "observer")
 
 # Peak memory of a run per person and business, for refusing a population that will not fit
-# before allocating it. agents: Mesa objects per person; fast: the state (25 bytes per person and
-# business) plus the world's build temporaries and the per-agent result table, from
-# tests/benchmarks/test_bench_engines.py (see docs/benchmarks.md).
+# before allocating it. agents: Mesa objects per person; fast: the state (26 bytes per person and
+# business) plus the world's build temporaries and the per-agent result table: a 10M-person year
+# from the command line peaked at 2.16 GiB for 20M person-business pairs (docs/benchmarks.md).
 BYTES_PER_PERSON = {"agents": 4000, "fast": 120}
 
 # ---- the flat parameter record ----------------------------------------------------------------

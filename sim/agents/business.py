@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cmp_to_key
+
 import mesa
 import numpy as np
 
@@ -43,7 +45,9 @@ class Business(mesa.Agent):
         keys = rng_order.random(len(candidates))
         tiers = [rules.priority_tier(priority, posts[i].kind, int(st.level[posts[i].pos, j]),
                                      int(st.contacts[posts[i].pos, j]), m) for i in candidates]
-        order = sorted(range(len(candidates)), key=lambda c: (tiers[c], keys[c]))
+        order = sorted(range(len(candidates)), key=cmp_to_key(
+            lambda a, b: -1 if rules.answers_first(tiers[a], keys[a], tiers[b], keys[b])
+            else int(rules.answers_first(tiers[b], keys[b], tiers[a], keys[a]))))  # ties keep list order
         answered = [candidates[c] for c in order[:care_cap]]
         answered_venues = set()
         for i in answered:

@@ -99,7 +99,7 @@ class Person(mesa.Agent):
 
     # ---- being answered, or not ----------------------------------------------------------
     def receive_reply(self, j: int, kind: int, u_level: float) -> None:
-        model, st, m, b = self.model, self.model.state, self.model.m, self.model.biz
+        st, m, b = self.model.state, self.model.m, self.model.biz
         pos = self.pos
         st.trust[pos, j] = rules.after_reply(st.trust[pos, j], b.care[j], m)
         p = rules.level_up_chance(int(st.level[pos, j]), kind, int(st.contacts[pos, j]), st.supplier[pos] == j,

@@ -177,7 +177,7 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
     for bit in (HOLDS_COUPON, HOLDS_PROMO):
         uptake = m.coupon_uptake if bit == HOLDS_COUPON else m.promo_uptake
         # candidates among the holders of this kind of offer, by geometric jumps over their list
-        i, k = -1, -1
+        i = -1
         while uptake > 0.0:
             jump = geometric(g, uptake)
             while jump > 0 and i < n_held - 1:  # the jump-th next holder of this kind
@@ -589,7 +589,6 @@ def accounts(st, biz, ms, n_engaged, tallies, row, decay):
     total = sums.sum(axis=0)
     clients = customers.sum(axis=0)
     wallets = wallet.sum(axis=0)
-    m = ms[0]
     for j in range(nb):
         row[j, TRUST_ENGAGED] = total[0, j] / n_engaged
         row[j, TRUST_OBSERVERS] = total[1, j] / (n - n_engaged) if n > n_engaged else np.nan
