@@ -471,7 +471,8 @@ def witness_chunk_in(st, ven, gens, v, read, c, day, keeps, flags, reshared, cou
                 trust[p, j] = rules.after_witnessing(trust[p, j], keeps[who, j, 0], keeps[who, j, 1])
                 keeps[who, j, 0] = 1.0
                 keeps[who, j, 1] = 1.0
-                holds[p, j] |= f >> 1
+                if f > 1:  # saw an offer (flag bits above "seen")
+                    holds[p, j] |= f >> 1
                 last = seen_day[p, j]
                 if last != day:
                     counts[0, j] += 1
