@@ -94,6 +94,9 @@ def test_overrides_reach_into_named_policies_and_return_a_validated_copy():
     ("steps = true", "steps", "true"),
     ('[population]\nengaged = "5"', "population.engaged", '"5"'),
     ('[businesses.focal.policy]\nbase = "experiential"\npersonified = "yes"', "personified", '"yes"'),
+    ("[businesses.focal]\ninitial_share = 0.9\n[businesses.rival]\ninitial_share = 0.9", "initial_share", "1.8"),
+    ("[mechanisms]\noutcomes_first_order = [\"meaning\", \"meaning\", \"outcome\", \"accident\"]",
+     "outcomes_first_order", "meaning"),
 ])
 def test_bad_values_are_refused_with_field_and_value(tmp_path, text, field, value):
     path = write(tmp_path, 'base = "default"\n' + text)
