@@ -2,7 +2,6 @@
 the state declared once, compile caching."""
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,12 +101,31 @@ def test_advance_refuses_days_past_the_horizon():
         model.advance(1)
 
 
-def test_the_compile_cache_is_keyed_by_every_source_the_kernels_are_built_from():
-    sim_dir = ROOT / "sim"
-    assert {"rules.py", "state.py", "fast/kernels.py"} <= set(SOURCES)
-    assert all((sim_dir / name).exists() for name in SOURCES)
-    here = Path(os.environ.get("NUMBA_CACHE_DIR") or cache_root())
-    assert (cache_root() / source_hash()).is_dir() or here.is_dir()
+def test_the_compile_cache_is_keyed_by_every_source_the_kernels_are_built_from(tmp_path, monkeypatch):
+    """numba checks a cached kernel against its own file only: an edit of the rulebook must move
+    the cache to a new folder, or stale machine code would run."""
+    import shutil
+
+    from sim.fast import cache
+
+    copy = tmp_path / "sim"
+    shutil.copytree(ROOT / "sim", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "SIM", copy)
+    before = cache.source_hash()
+    assert before == source_hash()  # the same sources, the same folder
+    for name in SOURCES:
+        path = copy / name
+        text = path.read_text()
+        path.write_text(text + "\n# edited\n")
+        assert cache.source_hash() != before, name
+        path.write_text(text)
+    import numba
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)  # restored after the test
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    folder = cache.use_cache_dir()
+    assert folder == tmp_path / "numba" / before and folder.is_dir()
+    assert cache_root() == tmp_path / "numba"
 
 
 def test_rules_import_without_pandas():
