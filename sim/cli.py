@@ -20,8 +20,6 @@ from typing import Any, NoReturn
 # Heavy imports (pandas, mesa, rich) happen inside the commands, so `trustsim --help` and
 # argument errors answer at once.
 
-# "vector" is the former name of the fast engine (the numpy engine it replaced); still accepted.
-ENGINES = ("agents", "fast", "vector")
 
 
 class UsageError(Exception):
@@ -51,6 +49,17 @@ def _steps(text: str) -> int:
         return int(text)  # the range is the scenario's own (steps), checked with the scenario
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of days >= 1)") from None
+
+
+def _engine(text: str) -> str:
+    """The engine's canonical name, so everything after parsing sees one name per engine
+    ("vector", the fast engine's former name, becomes "fast")."""
+    from .runner import ENGINES, engine_name
+
+    try:
+        return engine_name(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (one of {', '.join(ENGINES)})") from None
 
 
 def _port(text: str) -> int:
@@ -99,7 +108,7 @@ def _scenario_arguments(parser: argparse.ArgumentParser, engine: str) -> None:
     kind = {"agents": "agents (Mesa)", "fast": "fast (compiled)"}
     other = kind["fast" if engine == "agents" else "agents"]
     parser.add_argument("scenario", metavar="SCENARIO", help="a name (scenarios/NAME.toml) or a path to a .toml file")
-    parser.add_argument("--engine", choices=ENGINES, default=engine, help=f"{kind[engine]}, the default, or {other}")
+    parser.add_argument("--engine", type=_engine, default=engine, help=f"{kind[engine]}, the default, or {other}")
     parser.add_argument("--seed", type=_seed, default=0, help="root seed, a whole number >= 0 (default 0)")
     parser.add_argument("--steps", type=_steps, default=None, help="days to simulate (default: the scenario's steps)")
     parser.add_argument("--set", dest="overrides", type=_override, action="append", default=[], metavar="KEY=VALUE",
@@ -134,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Check scenario files: schema, ranges, policies, and that the "
                                      "population fits in memory on the chosen engine.")
     val.add_argument("files", nargs="+", metavar="FILE", help="scenario names or .toml paths")
-    val.add_argument("--engine", choices=ENGINES, default="agents",
+    val.add_argument("--engine", type=_engine, default="agents",
                      help="engine whose memory needs are checked (default agents)")
 
     swp = sub.add_parser("sweep", help="run a parameter sweep (grid, LHS, Sobol, Morris) from a spec",
@@ -274,9 +283,7 @@ def _keys_here(sc, key: str) -> str:
 
 
 def _check_engine(engine: str) -> None:
-    from .runner import engine_name
-
-    if engine_name(engine) == "fast":
+    if engine == "fast":
         try:
             from .fast import run_fast  # noqa: F401  (availability check only)
         except ImportError as exc:
@@ -301,9 +308,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     sc, _ = _load(args.scenario, args.engine, args.overrides, args.steps)
-    from .runner import engine_name
-
-    out = args.out or Path("results") / f"{sc.name}-{engine_name(args.engine)}-seed{args.seed}"
+    out = args.out or Path("results") / f"{sc.name}-{args.engine}-seed{args.seed}"
     try:  # refuse an unwritable output folder now, not after the run
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -58,7 +58,7 @@ def run(scenario: Scenario | str | Path, *, engine: str = "agents", seed: Any = 
     SeedSequence; ``steps`` overrides the scenario's horizon; ``progress`` shows a bar (default:
     only when the run takes longer than a second and stderr is a terminal); ``on_day(day)`` is
     called after each simulated day (an exception raised there stops the run). ``threads``: cores
-    one fast run may use (default: all of them for a population of a million or more, else one;
+    one fast run may use (default: all of them from 262,144 people on, else one;
     compare, sweeps and the dashboard run one single-threaded run per process). Results never
     depend on it."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

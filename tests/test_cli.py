@@ -176,6 +176,10 @@ def test_the_fast_engine_runs_and_answers_to_its_former_name_too(tmp_path):
     # each engine's run has its own folder: one never overwrites the other's
     assert (tmp_path / "results" / "default-fast-seed0" / "timeseries.parquet").exists()
     assert not (tmp_path / "results" / "default-vector-seed0").exists()
+    # the former name is the fast engine everywhere, also where memory is checked before a run
+    path = scenario_file(tmp_path, 'base = "default"\n[population]\nengaged = 900000000')
+    assert_refused(trustsim("run", path, "--engine", "vector", "--steps", "1", cwd=tmp_path, timeout=60),
+                   "population.engaged", "fast engine", "allowed")
 
 
 @pytest.mark.parametrize("arg, needles", [
