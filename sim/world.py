@@ -56,8 +56,8 @@ def parameters(scenario: Scenario) -> Params:
 
 def parameter_record(m: Params) -> np.ndarray:
     """The same parameters as a one-element numpy record array, the form the compiled kernels
-    take (``ms[0].gain_reply``): numba passes a record by reference, where a namedtuple of ~80
-    numbers would be copied into every rule call, and its parallel loops take arrays only."""
+    take (``ms[0].gain_reply``): numba passes a record by reference, and its parallel loops refuse
+    a bare record (an argument type mismatch when compiling), not an array of them."""
     dtype = np.dtype([(f, np.int64 if isinstance(v, int) else np.float64) for f, v in zip(m._fields, m)])
     return np.array([tuple(m)], dtype=dtype)
 

@@ -213,6 +213,7 @@ def test_tier_a_noisy_popular_venue_over_several_blocks():
 PERTURBED = """
 import json, sys
 import numpy as np
+import pandas as pd
 import sim, sim.rules as rules
 from numba.extending import register_jitable
 
@@ -228,7 +229,6 @@ sc = sim.load_scenario("default").with_overrides(small)
 run_fast(sc, 0, 45).timeseries.to_parquet(sys.argv[2])
 sc = sim.load_scenario("default").with_overrides(tier_a)
 rows = [run_fast(sc, np.random.SeedSequence(**s), 100).timeseries for s in seeds]
-pd = __import__("pandas")
 pd.concat(rows, keys=range(len(rows)), names=["replicate"]).reset_index(level=0).to_parquet(sys.argv[3])
 """
 

@@ -403,7 +403,7 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
         n_blocks = (ven.member_ptr[v + 1] - ven.member_ptr[v] + WITNESS_BLOCK - 1) // WITNESS_BLOCK
         if n_blocks < CHUNKS:
             for c in range(n_blocks):
-                witness_chunk(st, ven, m, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c])
+                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], m.reshare)
         else:
             witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, m.reshare)
     for c in range(CHUNKS):  # in a fixed order: sums of whole numbers, exact whatever the threads
@@ -418,16 +418,11 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
 @njit(cache=True, parallel=True)
 def witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, reshare):
     for c in prange(CHUNKS):
-        witness_chunk_in(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], reshare)
+        witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], reshare)
 
 
 @njit(cache=True)
-def witness_chunk(st, ven, m, gens, v, read, c, day, keeps, flags, reshared, counts):
-    witness_chunk_in(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, m.reshare)
-
-
-@njit(cache=True)
-def witness_chunk_in(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare):
+def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare):
     """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
     block, business and kind a Poisson count of sightings, each falling on a member and
     multiplying what that member keeps (``keeps[member, business]``: of the gap to full trust,
