@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="policies to compare (default: the business's own and every library policy)")
     cmp.add_argument("--replicates", type=_positive, default=20, help="replicates per policy (default 20)")
     cmp.add_argument("--business", default=None, help="the business whose policy varies (default: the focal one)")
-    cmp.add_argument("--baseline", default=None, help="policy the others are compared with (default: the first)")
+    cmp.add_argument("--baseline", default=None,
+                     help="policy the others are compared with (default: silent when compared, else the first)")
     cmp.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
     cmp.add_argument("--report", type=Path, default=None, metavar="DIR",
                      help="write an HTML report with plots and CSVs to DIR")
@@ -474,7 +475,7 @@ _LABELS = {
     "customers": "customers (final)", "share_of_wallet": "share of wallet (final)", "reach": "reach (final)",
     "posts": "posts", "replies": "replies", "accidents": "accidents", "accidents_handled": "accidents handled",
     "accidents_ignored": "accidents ignored", "mentions_positive": "positive mentions",
-    "mentions_negative": "negative mentions", "purchases": "purchases", "coupons_redeemed": "coupons redeemed",
+    "mentions_negative": "negative mentions", "purchases": "purchases", "redemptions": "coupon redemptions",
     "defections": "defections", "revenue": "revenue", "engagement_cost": "engagement cost",
     "profit": "profit", "roi": "profit / engagement cost",
 }

@@ -129,9 +129,9 @@ class Comparison:
         for col in HEADLINES:
             better_high = OUTCOMES[col][1]
             order = means[col].dropna().sort_values(ascending=not better_high).index.tolist()
-            if not order:
+            if len(order) < 2:  # e.g. roi when only one policy spends anything: nothing to rank
                 continue
-            best, second = order[0], order[1] if len(order) > 1 else order[0]
+            best, second = order[0], order[1]
             _, lo, hi = _interval((out.loc[best][col] - out.loc[second][col]).to_numpy(float), 0.95)
             clear = bool(np.isfinite(lo) and (lo > 0 or hi < 0))
             word = "clearly" if clear else "not clearly"
@@ -187,7 +187,8 @@ def compare(scenario: Scenario | str | Path, policies: list[str] | None = None, 
     policies = list(dict.fromkeys(policies or [sc.policy(business).name, *policy_names()]))
     if not isinstance(replicates, int) or replicates < 1:
         raise ValueError(f"replicates = {replicates!r}: must be a positive whole number")
-    baseline = baseline or policies[0]
+    # against doing nothing when that is among the policies: what each policy adds to it
+    baseline = baseline or ("silent" if "silent" in policies else policies[0])
     if baseline not in policies:
         raise ValueError(f"baseline = {baseline!r}: must be one of the compared policies ({', '.join(policies)})")
     arms = {p: sc.with_overrides({f"businesses.{business}.policy": p}, source=f"{sc.name} (policy {p})")

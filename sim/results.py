@@ -25,8 +25,17 @@ AGENTS_CSV_ROWS = 2_000_000  # above this, the agents table is saved as Parquet 
 # What a summary shows of sim.state.COLUMNS: the final state, and totals over the run.
 SUMMARY_FINAL = tuple(c.name for c in COLUMNS if c.how == "final")
 SUMMARY_TOTAL = ("posts", "replies", "accidents", "accidents_handled", "accidents_ignored", "mentions_positive",
-                 "mentions_negative", "purchases", "coupons_redeemed", "defections", "revenue", "engagement_cost",
-                 "profit")
+                 "mentions_negative", "purchases", "redemptions", "redemptions_new", "defections", "revenue",
+                 "engagement_cost", "profit")
+# Shares a summary derives from the totals (NaN where the denominator is zero).
+SUMMARY_SHARES = {
+    "coupon_new_share": "share of coupon redemptions by people who were not its customers",
+    "coupon_return_share": f"share of coupon redeemers who bought from it again at full price within "
+                           f"{rules.RETURN_WINDOW} days (redemptions at least that long before the end)",
+    "repeat_after_coupon": "share of people who switched to it on a coupon whose next purchase went to it again",
+    "repeat_after_full_price": "share of people who switched to it at full price whose next purchase went to it "
+                               "again",
+}
 
 
 @dataclass
@@ -76,7 +85,18 @@ def summarize(ts: pd.DataFrame) -> pd.DataFrame:
     out = out.join(totals)
     cost = out["engagement_cost"].replace(0, np.nan)
     out["roi"] = (out["profit"] / cost).astype(float)
+    days = ts[ts.step > 0].groupby("business")
+    out["coupon_new_share"] = _share(days.redemptions_new.sum(), days.redemptions.sum())
+    # a return window still open at the end would count as no return: leave those redeemers out
+    closed = ts[(ts.step > 0) & (ts.step <= ts.step.max() - rules.RETURN_WINDOW)].groupby("business")
+    out["coupon_return_share"] = _share(closed.redeemer_returns.sum(), closed.redeemers.sum())
+    out["repeat_after_coupon"] = _share(days.coupon_switch_repeats.sum(), days.coupon_switches.sum())
+    out["repeat_after_full_price"] = _share(days.full_switch_repeats.sum(), days.full_switches.sum())
     return out.loc[list(dict.fromkeys(ts.business))]
+
+
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return (part / whole.replace(0, np.nan)).astype(float)
 
 
 def tidy_timeseries(values: np.ndarray, names: list[str], policies: list[str]) -> pd.DataFrame:

@@ -50,6 +50,12 @@ REGULAR, OCCASIONAL, NEVER, OBSERVER = range(4)
 # Bits of what a person saw yesterday that they may act on today.
 HOLDS_COUPON, HOLDS_PROMO = 1, 2
 
+# Days after a coupon redemption within which a full-price purchase counts as a return (Dholakia's
+# measure, the ``coupon_return_share`` of a summary).
+RETURN_WINDOW = 90
+# Purchases a person may have bought ahead of their category budget on offers (sim.state ``banked``).
+BANK_MAX = 1
+
 
 # ---- trust ------------------------------------------------------------------------------------
 @rule
@@ -269,18 +275,28 @@ def post_kind(u, contacts, climate, noise, m):
 
 # ---- purchases and accidents ------------------------------------------------------------------
 @rule
-def takes_offer(u, trust):
+def takes_offer(u, trust, supplier, banked, m):
     """Whether someone who saw a coupon or a promotion, and is drawn at the offer's uptake rate,
-    acts on it: people do not take offers from businesses they distrust (a coupon is no saving
-    grace, 004), so the chance is ``uptake x trust``."""
-    return u < trust
+    acts on it. People do not take offers from businesses they distrust (a coupon is no saving
+    grace, 004), and an offer only moves a purchase the person would make anyway (mechanism 9): it
+    is taken only if they have a purchase in the category coming within ``offer_horizon`` days
+    (their category rate, sim.rules.category_rate) and none already bought ahead (``banked``)."""
+    need = 1.0 - math.exp(-category_rate(supplier, m) * m.offer_horizon)
+    return banked < BANK_MAX and u < trust * need
+
+
+@rule
+def category_rate(supplier, m):
+    """A person's purchases in the category per day: customers of a business (named, ``supplier``
+    >= 0) at ``purchase_rate``, everyone else at ``prospect_rate``."""
+    return m.purchase_rate if supplier >= 0 else m.prospect_rate
 
 
 @rule
 def buys_today(u, p_max, supplier, m):
     """Whether a purchase candidate (drawn at rate ``p_max``) buys: customers at
     ``purchase_rate``, prospects at ``prospect_rate``."""
-    return u * p_max < (m.purchase_rate if supplier >= 0 else m.prospect_rate)
+    return u * p_max < category_rate(supplier, m)
 
 
 @rule
@@ -417,6 +433,52 @@ def engagement_cost(actions, action_cost, hosts_playground, m):
 @rule
 def coupon_cost(price, discount):
     return price * discount
+
+
+# ---- the category budget ----------------------------------------------------------------------
+@rule
+def bank_offer(u, banked, m):
+    """A purchase on an offer (a coupon or a promotion) comes out of the person's category budget
+    (mechanism 9, Van Heerde, Gupta & Wittink 2003): it fills a purchase they held back waiting
+    for a deal (``banked`` < 0); otherwise, except for the share ``offer_extra_share`` of
+    genuinely extra consumption, it is borrowed from their next purchase occasion (``banked`` + 1:
+    that occasion passes without a purchase). Returns the new ``banked``."""
+    if banked < 0:
+        return banked + 1
+    if u < m.offer_extra_share:
+        return banked
+    return min(banked + 1, BANK_MAX)
+
+
+@rule
+def waits_for_deal(u, coupons_seen, m):
+    """Whether a customer about to buy from their own business at full price holds back for its
+    next coupon instead (Mela, Gupta & Lehmann 1997): the more of its coupons they have seen, the
+    likelier, up to ``deal_wait``."""
+    return u < m.deal_wait * (1.0 - (1.0 - m.deal_learning) ** float(coupons_seen))
+
+
+@rule
+def switch_code(j, coupon):
+    """What sim.state's ``switched`` keeps of a purchase from business ``j`` by someone who was not
+    its customer (a brand switcher's purchase, or a prospect's first): 1 + 2j, + 1 if on a coupon;
+    0 means none. The person's next purchase occasion reads it, for the repeat rates of P16."""
+    return 1 + 2 * j + (1 if coupon else 0)
+
+
+@rule
+def opens_window(day, redeemed_day):
+    """Whether a coupon redemption on ``day`` opens a return window: none is open with the
+    business (``redeemed_day`` 0, or more than RETURN_WINDOW days ago)."""
+    return redeemed_day == 0 or day - redeemed_day > RETURN_WINDOW
+
+
+@rule
+def closes_window(day, redeemed_day):
+    """Whether a full-price purchase on ``day`` closes the window opened on ``redeemed_day``
+    (a purchase on the day of the redemption itself does not: a return comes later); it counts as
+    a return if ``day - redeemed_day <= RETURN_WINDOW``."""
+    return redeemed_day > 0 and day > redeemed_day
 
 
 @rule

@@ -260,6 +260,14 @@ class Mechanisms(_Strict):
                                  doc="Chance a person who saw a coupon uses it next day, times their trust in the business.")
     promo_uptake: float = param(0.015, ge=0, le=1, unit="per promo seen, at full trust", source="assumption",
                                 doc="Chance a person who saw a promotional post buys next day, times their trust in the business.")
+    offer_extra_share: float = param(0.1, ge=0, le=1, unit="share of purchases on offers", source="Van Heerde, Gupta & Wittink 2003 (assumed value)",
+                                     doc="Share of purchases on a coupon or promotion that are genuinely extra consumption; the rest come out of the person's category budget (a purchase brought forward: their next purchase occasion passes without one). Van Heerde et al. find brand switching at most about a third of a promotion's unit-sales bump and the rest mostly borrowed from later purchases. A purchase on an offer never makes the buyer a customer of the business (a deal buys a purchase, not loyalty: Dodson, Tybout & Sternthal 1978); a prospect who takes one stays out of the market.")
+    offer_horizon: float = param(30.0, ge=0, le=3650, unit="days", source="Van Heerde, Gupta & Wittink 2003 (assumed value)",
+                                 doc="How far ahead an offer can bring a purchase: someone takes a coupon or promotion only if a purchase in the category was coming within this many days (chance 1 - exp(-category rate x horizon)), so people who are not in the market rarely take one.")
+    deal_wait: float = param(0.3, ge=0, le=1, unit="share of full-price purchases", source="Mela, Gupta & Lehmann 1997 (assumed value)",
+                             doc="Most a customer who has seen many of their business's coupons holds back a full-price purchase from it to wait for the next coupon (promotions make consumers more promotion-sensitive over time). A held-back purchase is made on the next coupon taken, or at full price at the next purchase occasion.")
+    deal_learning: float = param(0.05, ge=0, le=1, unit="per day a coupon was seen", source="assumption",
+                                 doc="How fast seeing a business's coupons teaches its customers to wait: the chance of waiting is deal_wait x (1 - (1 - deal_learning) ^ days a coupon was seen).")
     choice_trust: float = param(5.0, ge=0, le=100, unit="logit weight", source="assumption",
                                 doc="Weight of trust when a prospect picks a business.")
     market_others: float = param(3.0, ge=0, le=1000, unit="unnamed businesses", source="assumption",

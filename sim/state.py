@@ -35,6 +35,10 @@ ARRAYS = (
     Array("cls", "person", np.int8, "participation class: 0 regular, 1 occasional, 2 never posts, 3 observer"),
     Array("supplier", "person", np.int8, "business the person buys from, -1 none (a prospect)"),
     Array("venues", "person", np.uint32, "venues the person belongs to, bit v for venue v"),
+    Array("banked", "person", np.int8, "purchases bought ahead on offers (> 0: that many coming occasions pass without "
+          "one), or held back waiting for a deal (< 0)"),
+    Array("switched", "person", np.int8, "their last purchase from a business they were not a customer of, until "
+          "their next purchase occasion (rules.switch_code), 0 none"),
     Array("trust", "pair", np.float64, "trust in the business, 0-1"),
     Array("level", "pair", np.int8, "intimacy level the business holds with the person, 0-3"),
     Array("contacts", "pair", np.uint16, "caring replies and recoveries received from it"),
@@ -45,6 +49,8 @@ ARRAYS = (
     Array("departures", "pair", np.uint16, "times the person left it as a customer"),
     Array("seen_day", "pair", np.uint16, "last day the person saw a thread about it, 0 never"),
     Array("holds", "pair", np.uint8, "offers seen yesterday: bit 1 a coupon, bit 2 a promotional post"),
+    Array("coupons_seen", "pair", np.uint8, "days the person saw a coupon of the business (saturates at 255)"),
+    Array("redeemed_day", "pair", np.uint16, "day of the coupon redemption whose 90-day return window is open, 0 none"),
     Array("threads_live", "thread", np.float64, "threads being read in the venue (with the archive)"),
     Array("threads_new", "thread", np.float64, "threads started in the venue today"),
     Array("threads_next", "thread", np.float64, "threads queued for tomorrow (mentions, reshares)"),
@@ -96,7 +102,17 @@ COLUMNS = (
     Column("mentions_negative", int, "total", "unfavourable mentions of it"),
     Column("witnesses", int, "total", "people who saw a thread about it that day"),
     Column("purchases", int, "total", "purchases from it"),
-    Column("coupons_redeemed", int, "total", "purchases on its coupons"),
+    Column("redemptions", int, "total", "purchases on its coupons"),
+    Column("redemptions_new", int, "total", "purchases on its coupons by people who were not its customers"),
+    Column("redeemers", int, "total", "redemptions that opened a 90-day return window (none was open)"),
+    Column("redeemer_returns", int, "total", "of those, the ones followed by a full-price purchase from it within "
+           "90 days (booked on the day of the redemption)"),
+    Column("coupon_switches", int, "total", "people not its customers who bought from it on a coupon, counted when "
+           "their next purchase occasion came"),
+    Column("coupon_switch_repeats", int, "total", "of those, the ones whose next purchase went to it again"),
+    Column("full_switches", int, "total", "people not its customers who bought from it at full price, counted when "
+           "their next purchase occasion came"),
+    Column("full_switch_repeats", int, "total", "of those, the ones whose next purchase went to it again"),
     Column("defections", int, "total", "customers who left it"),
     Column("promo_posts", int, "total", "promotional posts it made"),
     Column("coupon_posts", int, "total", "coupon posts it made"),
@@ -108,7 +124,8 @@ NCOL = len(COLUMNS)
 # Column indices, for the engines' daily rows (one float64 row of NCOL values per business).
 (TRUST_ENGAGED, TRUST_OBSERVERS, TRUST_ALL, LEVEL1, LEVEL2, LEVEL3, CUSTOMERS, SHARE_OF_WALLET, REACH, PROFIT,
  POSTS, REPLIES, ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, MENTIONS_POSITIVE, MENTIONS_NEGATIVE, WITNESSES,
- PURCHASES, COUPONS_REDEEMED, DEFECTIONS, PROMO_POSTS, COUPON_POSTS, REVENUE, ENGAGEMENT_COST) = range(NCOL)
+ PURCHASES, REDEMPTIONS, REDEMPTIONS_NEW, REDEEMERS, REDEEMER_RETURNS, COUPON_SWITCHES, COUPON_SWITCH_REPEATS,
+ FULL_SWITCHES, FULL_SWITCH_REPEATS, DEFECTIONS, PROMO_POSTS, COUPON_POSTS, REVENUE, ENGAGEMENT_COST) = range(NCOL)
 # The columns a day adds up (everything after the state of the day, profit included).
 DAILY = tuple(c.name for c in COLUMNS if c.how == "total")
 

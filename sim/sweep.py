@@ -49,7 +49,7 @@ ENGINES = ("fast", "agents", "vector")  # "vector": the fast engine's former nam
 # Numeric summary columns of a business that a sweep can keep (Results.summary()).
 OUTPUTS = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
            "share_of_wallet", "reach", "posts", "replies", "accidents", "accidents_handled",
-           "accidents_ignored", "mentions_positive", "mentions_negative", "purchases", "coupons_redeemed",
+           "accidents_ignored", "mentions_positive", "mentions_negative", "purchases", "redemptions",
            "defections", "revenue", "engagement_cost", "profit", "roi")
 # The design's own stream (LHS, Sobol scrambling, Morris trajectories): a spawn key no run uses,
 # since run keys are (replicate,) or (row, replicate) with small whole numbers.

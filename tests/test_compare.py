@@ -47,13 +47,14 @@ def test_outcomes_table_and_paired_differences(small_comparison):
     assert list(t.index) == ["experiential", "silent", "coupon"]
     assert (t[("profit", "lo")] <= t[("profit", "mean")]).all() and (t[("profit", "mean")] <= t[("profit", "hi")]).all()
     d = c.differences()
-    assert set(d.policy) == {"silent", "coupon"}
+    assert c.baseline == "silent"  # doing nothing is the baseline when it is compared
+    assert set(d.policy) == {"experiential", "coupon"}
     # a paired difference is the mean of per-replicate differences against the baseline
     o = out.set_index(["arm", "replicate"])
-    expected = (o.loc["silent", "replies"] - o.loc["experiential", "replies"]).mean()
-    got = d[(d.policy == "silent") & (d.outcome == "replies")].difference.item()
-    assert got == pytest.approx(expected) and got < 0  # silent never replies
-    assert d[(d.policy == "silent") & (d.outcome == "replies")].clear.item()
+    expected = (o.loc["experiential", "replies"] - o.loc["silent", "replies"]).mean()
+    got = d[(d.policy == "experiential") & (d.outcome == "replies")].difference.item()
+    assert got == pytest.approx(expected) and got > 0  # silent never replies
+    assert d[(d.policy == "experiential") & (d.outcome == "replies")].clear.item()
 
 
 def test_verdicts_name_a_winner_per_headline(small_comparison):

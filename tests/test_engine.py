@@ -136,11 +136,12 @@ def test_horizon_stops_the_model():
 @pytest.mark.parametrize("policy, check", [
     ("silent", lambda s: s.replies == 0 and s.accidents_handled == 0 and s.accidents_ignored > 0),
     ("experiential", lambda s: s.replies > 0 and s.accidents_handled > s.accidents_ignored),
-    ("coupon", lambda s: s.coupons_redeemed > 0),
+    ("coupon", lambda s: s.redemptions > 0),
     ("peer_playground", lambda s: s.replies > 0),
 ])
 def test_policies_change_what_the_business_does(policy, check):
-    sc = small(**{"businesses.focal.policy": policy, "businesses.focal.failure_rate": 0.1})
+    # failure rate 0.2: enough accidents that some are reported in public in 60 days at this size
+    sc = small(**{"businesses.focal.policy": policy, "businesses.focal.failure_rate": 0.2})
     assert check(sim.run(sc, seed=4, steps=60).summary().loc["focal"])
 
 

@@ -42,7 +42,7 @@ def test_invariants_hold_every_day():
         assert (row[:, state.ACCIDENTS_HANDLED] + row[:, state.ACCIDENTS_IGNORED] <= row[:, state.ACCIDENTS]).all()
         assert (row[:, state.REACH] == (st.seen_day > 0).sum(axis=0)).all()
         assert row[:, state.WITNESSES].min() >= 0 and row[:, state.PURCHASES].min() >= 0
-    assert model.history[1:, 0, state.COUPONS_REDEEMED].sum() > 0
+    assert model.history[1:, 0, state.REDEMPTIONS].sum() > 0
 
 
 def test_state_and_columns_are_declared_once():

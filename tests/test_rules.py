@@ -239,7 +239,7 @@ def test_a_quiet_venue_reads_at_full_attention():
 def test_offers_are_taken_from_trusted_businesses(t1, t2):
     lo, hi = sorted([t1, t2])
     u = (np.arange(1000) + 0.5) / 1000
-    assert np.mean([rules.takes_offer(x, lo) for x in u]) <= np.mean([rules.takes_offer(x, hi) for x in u])
+    assert np.mean([rules.takes_offer(x, lo, 0, 0, M) for x in u]) <= np.mean([rules.takes_offer(x, hi, 0, 0, M) for x in u])
 
 
 # ---- the compiled rulebook is the rulebook ----------------------------------------------------

@@ -91,21 +91,23 @@ class TrustModel(mesa.Model):
             self.running = False
 
     def _purchases(self) -> list[Post]:
-        m, st, biz = self.m, self.state, self.biz
+        m, st, biz, day = self.m, self.state, self.biz, self.steps
         # Redemptions draw from their own stream so ordinary purchases see the same dice whatever
         # coupons or promotions the policies put out (common random numbers).
         rng = self.streams("redeem")
-        events: list[tuple[int, int, bool]] = []  # (position, business, with coupon)
+        events: list[tuple[int, int, bool, bool]] = []  # (position, business, on a coupon, a switch)
         held = [(pos, j) for pos in sorted(self.holders) for j in range(len(self.specs)) if st.holds[pos, j]]
         for bit, uptake, coupon in ((rules.HOLDS_COUPON, m.coupon_uptake, True),
                                     (rules.HOLDS_PROMO, m.promo_uptake, False)):
             offers = [(pos, j) for pos, j in held if st.holds[pos, j] & bit]
             for i in candidates(rng, len(offers), uptake):
                 pos, j = offers[i]
-                if rules.takes_offer(rng.random(), st.trust[pos, j]):
-                    events.append((pos, j, coupon))
-                    if st.supplier[pos] < 0:
-                        self.people[pos].switch(j)
+                if rules.takes_offer(rng.random(), st.trust[pos, j], int(st.supplier[pos]), int(st.banked[pos]), m):
+                    # a purchase on an offer comes out of the category budget and wins no customer
+                    st.banked[pos] = rules.bank_offer(rng.random(), int(st.banked[pos]), m)
+                    events.append((pos, j, coupon, st.supplier[pos] != j))
+                    if coupon:
+                        self._redeem(pos, j, day)
         for pos, j in held:
             st.holds[pos, j] = 0
         self.holders.clear()
@@ -114,24 +116,72 @@ class TrustModel(mesa.Model):
         rng = self.streams("purchase")
         for pos in who:
             if rules.buys_today(rng.random(), p_max, st.supplier[pos], m):
-                u_wallet, u_pick = rng.random(), rng.random()
-                j = self.people[pos].choose_business(u_wallet, u_pick)
-                if j >= 0:  # -1: bought from the unnamed rest of the market
-                    events.append((pos, j, False))
+                u_wallet, u_pick, u_wait = rng.random(), rng.random(), rng.random()
+                s = int(st.supplier[pos])
+                j = self.people[pos].choose_business(u_wallet, u_pick)  # a prospect enters the market
+                if st.switched[pos]:  # the first occasion since they switched to a business
+                    self._switch_followed(pos, j)
+                if st.banked[pos] > 0:  # the occasion's purchase was made ahead, on an offer
+                    st.banked[pos] -= 1
+                    continue
+                if j < 0:  # bought from the unnamed rest of the market
+                    continue
+                if st.banked[pos] < 0:  # no deal came: the purchase held back is made now too
+                    st.banked[pos] = 0
+                    events.append((pos, j, False, s != j))
+                elif j == s and rules.waits_for_deal(u_wait, int(st.coupons_seen[pos, s]), m):
+                    st.banked[pos] = -1
+                    continue
+                events.append((pos, j, False, s != j))
 
         rng = self.streams("accident")
         reports = []
-        for pos, j, coupon in events:
+        for pos, j, coupon, switch in events:
             report = self.people[pos].buy(j, rng)
             if report is not None:
                 reports.append(report)
             self.count(j, "purchases")
             self.count(j, "revenue", biz.price[j])
             if coupon:
-                self.count(j, "coupons_redeemed")
                 self.count(j, "posts")  # claiming a coupon is a response to the business
                 self.count(j, "engagement_cost", rules.coupon_cost(biz.price[j], biz.coupon_discount[j]))
+            else:
+                self._full_price(pos, j, day)
+            if switch:
+                st.switched[pos] = rules.switch_code(j, coupon)
         return reports
+
+    def _redeem(self, pos: int, j: int, day: int) -> None:
+        """Book a coupon redemption: by whom, and the window in which a full-price purchase counts
+        as the redeemer's return."""
+        st = self.state
+        self.count(j, "redemptions")
+        if st.supplier[pos] != j:
+            self.count(j, "redemptions_new")
+        if rules.opens_window(day, int(st.redeemed_day[pos, j])):
+            st.redeemed_day[pos, j] = day
+            self.count(j, "redeemers")
+
+    def _full_price(self, pos: int, j: int, day: int) -> None:
+        """A full-price purchase from j may be a redeemer's return, booked on the day of the
+        redemption."""
+        st = self.state
+        opened = int(st.redeemed_day[pos, j])
+        if rules.closes_window(day, opened):
+            if day - opened <= rules.RETURN_WINDOW:
+                self.history[opened][j, _COLUMN["redeemer_returns"]] += 1
+            st.redeemed_day[pos, j] = 0
+
+    def _switch_followed(self, pos: int, j: int) -> None:
+        """Book where the next purchase of someone who switched to a business went (P16)."""
+        st = self.state
+        code = int(st.switched[pos]) - 1
+        to, coupon = code // 2, code % 2
+        how = "coupon_switch" if coupon else "full_switch"
+        self.count(to, how + "es")
+        if j == to:
+            self.count(to, how + "_repeats")
+        st.switched[pos] = 0
 
     def _posts(self, reports: list[Post]) -> None:
         m, st = self.m, self.state

@@ -134,6 +134,8 @@ class Person(mesa.Agent):
         st, pos = self.model.state, self.pos
         st.trust[pos, j] = rules.after_witnessing(st.trust[pos, j], keep_gap, keep_trust)
         st.holds[pos, j] |= offers
+        if offers & rules.HOLDS_COUPON and st.coupons_seen[pos, j] < 255:
+            st.coupons_seen[pos, j] += 1
 
     # ---- talking -------------------------------------------------------------------------
     def mention(self, j: int, u: float) -> int:

@@ -22,10 +22,11 @@ from numba.extending import register_jitable
 from .. import rules
 from ..rules import ACCIDENT, COUPON, HOLDS_COUPON, HOLDS_PROMO, MENTION_NEGATIVE, MENTION_POSITIVE, NK, PROMO
 from ..schedule import WITNESS_BLOCK, WITNESS_STREAMS
-from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX, COUPON_POSTS, COUPONS_REDEEMED,
-                     CUSTOMERS, DEFECTIONS, ENGAGEMENT_COST, LEVEL1, MENTIONS_NEGATIVE, MENTIONS_POSITIVE, POSTS,
-                     PROFIT, PROMO_POSTS, PURCHASES, REACH, REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL,
-                     TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
+from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX, COUPON_POSTS,
+                     COUPON_SWITCH_REPEATS, COUPON_SWITCHES, CUSTOMERS, DEFECTIONS, ENGAGEMENT_COST,
+                     FULL_SWITCH_REPEATS, FULL_SWITCHES, LEVEL1, MENTIONS_NEGATIVE, MENTIONS_POSITIVE, POSTS, PROFIT,
+                     PROMO_POSTS, PURCHASES, REACH, REDEEMER_RETURNS, REDEEMERS, REDEMPTIONS, REDEMPTIONS_NEW,
+                     REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL, TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
 from ..streams import DECISIONS
 from .draws import binomial, geometric, poisson, uniform
 
@@ -120,6 +121,12 @@ def fill_candidates(bits, n, p, out, count, pos):
 
 
 @inline
+def add_event(events, n, p, j, coupon, switch):
+    """A purchase of person p from business j: on a coupon?, by someone not its customer?"""
+    events[n, 0], events[n, 1], events[n, 2], events[n, 3] = p, j, coupon, switch
+
+
+@inline
 def add_post(ints, floats, n, p, about, venue, kind, pre, failed, severe, first):
     ints[n, WHO], ints[n, ABOUT], ints[n, VENUE], ints[n, KIND] = p, about, venue, kind
     ints[n, SEVERE], ints[n, FIRST] = severe, first
@@ -160,11 +167,14 @@ def collect_held(flat, nb, held):
 
 # ---- 1. purchases and accidents ---------------------------------------------------------------
 @njit(cache=True)
-def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report_trust):
+def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, report_trust):
     """The day's purchases: redemptions of yesterday's offers, then ordinary purchases, then each
     one's outcome. Returns the event and report arrays (grown if they were full) and the number
-    of accident reports."""
-    trust, supplier, holds, level = st.trust, st.supplier, st.holds, st.level
+    of accident reports. A redeemer's return is booked on the day of the redemption
+    (``out[redeemed_day]``)."""
+    trust, supplier, holds, level, banked, switched = st.trust, st.supplier, st.holds, st.level, st.banked, st.switched
+    redeemed_day, coupons_seen = st.redeemed_day, st.coupons_seen
+    row = out[day]
     n, nb = trust.shape
     n_ev = 0
     # Yesterday's offers, (person, business) in ascending order: the holds matrix is mostly
@@ -175,7 +185,8 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
     events = room(events, 2 * n_held)  # a holder may take a coupon and a promotion
     g = gens[REDEEM].bit_generator
     for bit in (HOLDS_COUPON, HOLDS_PROMO):
-        uptake = m.coupon_uptake if bit == HOLDS_COUPON else m.promo_uptake
+        coupon = bit == HOLDS_COUPON
+        uptake = m.coupon_uptake if coupon else m.promo_uptake
         # candidates among the holders of this kind of offer, by geometric jumps over their list
         i = -1
         while uptake > 0.0:
@@ -187,15 +198,22 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
             if jump > 0:
                 break
             p, j = held[i, 0], held[i, 1]
-            if rules.takes_offer(uniform(g), trust[p, j]):
-                events[n_ev, 0], events[n_ev, 1], events[n_ev, 2] = p, j, bit == HOLDS_COUPON
+            if rules.takes_offer(uniform(g), trust[p, j], int(supplier[p]), int(banked[p]), m):
+                # a purchase on an offer comes out of the category budget and wins no customer
+                banked[p] = rules.bank_offer(uniform(g), int(banked[p]), m)
+                add_event(events, n_ev, p, j, coupon, supplier[p] != j)
                 n_ev += 1
-                if supplier[p] < 0:
-                    supplier[p] = j
+                if coupon:
+                    row[j, REDEMPTIONS] += 1
+                    if supplier[p] != j:
+                        row[j, REDEMPTIONS_NEW] += 1
+                    if rules.opens_window(day, int(redeemed_day[p, j])):
+                        redeemed_day[p, j] = day
+                        row[j, REDEEMERS] += 1
 
     p_max = max(m.purchase_rate, m.prospect_rate)
     who, n_who = draw_candidates(gens[PURCHASE_WHO].bit_generator, n, p_max, who)
-    events = room(events, n_ev + n_who)
+    events = room(events, n_ev + 2 * n_who)
     g = gens[PURCHASE].bit_generator
     for c in range(n_who):
         p = who[c, 0]
@@ -203,12 +221,31 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
         if rules.buys_today(uniform(g), p_max, s, m):
             u_wallet = uniform(g)
             u_pick = uniform(g)
+            u_wait = uniform(g)
             j = rules.choose_purchase(u_wallet, u_pick, trust, p, s, int(level[p, s]) if s >= 0 else 0, m)
-            if s < 0 and j >= 0:
+            if s < 0 and j >= 0:  # a prospect enters the market
                 supplier[p] = j
-            if j >= 0:
-                events[n_ev, 0], events[n_ev, 1], events[n_ev, 2] = p, j, 0
+            if switched[p]:  # the first occasion since they switched to a business: where it went
+                code = int(switched[p]) - 1
+                to = code // 2
+                row[to, COUPON_SWITCHES if code % 2 else FULL_SWITCHES] += 1
+                if j == to:
+                    row[to, COUPON_SWITCH_REPEATS if code % 2 else FULL_SWITCH_REPEATS] += 1
+                switched[p] = 0
+            if banked[p] > 0:  # the occasion's purchase was made ahead, on an offer
+                banked[p] -= 1
+                continue
+            if j < 0:
+                continue
+            if banked[p] < 0:  # no deal came: the purchase held back is made now too
+                banked[p] = 0
+                add_event(events, n_ev, p, j, False, s != j)
                 n_ev += 1
+            elif j == s and rules.waits_for_deal(u_wait, int(coupons_seen[p, s]), m):
+                banked[p] = -1
+                continue
+            add_event(events, n_ev, p, j, False, s != j)
+            n_ev += 1
 
     g = gens[ACCIDENT_STREAM].bit_generator
     accidents, aggrieved, venues, cls = st.accidents, st.aggrieved, st.venues, st.cls
@@ -236,9 +273,16 @@ def purchases(st, biz, m, gens, tallies, row, events, held, who, reports, report
         row[j, PURCHASES] += 1
         row[j, REVENUE] += biz.price[j]
         if events[e, 2]:
-            row[j, COUPONS_REDEEMED] += 1
             row[j, POSTS] += 1  # claiming a coupon is a response to the business
             row[j, ENGAGEMENT_COST] += rules.coupon_cost(biz.price[j], biz.coupon_discount[j])
+        else:  # full price: it may be a redeemer's return
+            opened = int(redeemed_day[p, j])
+            if rules.closes_window(day, opened):
+                if day - opened <= rules.RETURN_WINDOW:
+                    out[opened, j, REDEEMER_RETURNS] += 1
+                redeemed_day[p, j] = 0
+        if events[e, 3]:
+            switched[p] = rules.switch_code(j, events[e, 2] != 0)
     return events, held, who, reports, report_trust, n_rep
 
 
@@ -431,7 +475,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
     count as witnesses. ``counts``: new witnesses today, people reached for the first time,
     positive and negative mentions passed on, by business. ``keeps`` is all ones and ``flags``
     all zeros between blocks."""
-    trust, holds, seen_day, live = st.trust, st.holds, st.seen_day, st.threads_live
+    trust, holds, seen_day, live, coupons_seen = st.trust, st.holds, st.seen_day, st.threads_live, st.coupons_seen
     members, factors, sizes = ven.members, ven.factors, ven.size
     nv, nb, _ = live.shape
     g = gens[WITNESS + c].bit_generator
@@ -468,6 +512,8 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                 keeps[who, j, 1] = 1.0
                 if f > 1:  # saw an offer (flag bits above "seen")
                     holds[p, j] |= f >> 1
+                    if f >> 1 & HOLDS_COUPON and coupons_seen[p, j] < 255:
+                        coupons_seen[p, j] += 1
                 last = seen_day[p, j]
                 if last != day:
                     counts[0, j] += 1
@@ -615,7 +661,7 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
     best_tier = np.empty(most, np.int64)
     best_key = np.empty(most)
     # Room for a typical day; the phases grow these when a day needs more.
-    events = np.empty((2 * int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 3), np.int64)
+    events = np.empty((2 * int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 4), np.int64)
     held = np.empty((1024, 3), np.int64)  # yesterday's offers: person, business, which (bits)
     who = np.empty((int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 1), np.int64)  # a phase's candidates
     reports, report_trust = np.empty((1024, 6), np.int64), np.empty((1024, 2))
@@ -624,7 +670,7 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
     handled = np.empty(capacity, np.bool_)
     for day in range(day0 + 1, day0 + days + 1):
         row = out[day]
-        events, held, who, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, row, events,
+        events, held, who, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, out, day, events,
                                                                          held, who, reports, report_trust)
         posts, post_trust, n_posts, n_ordinary = posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust,
                                                          reports, report_trust, n_reports)
