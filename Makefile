@@ -30,6 +30,9 @@ help:
 DEMO_POLICIES ?= experiential,broadcast,coupon,peer_playground,silent
 demo: install
 	$(VENV)/bin/trustsim compare default --policies $(DEMO_POLICIES) --replicates 20 --report reports/demo
+	@echo
+	@echo "The trustsim command lives in $(VENV)/bin: run '. $(VENV)/bin/activate' once in this shell"
+	@echo "(then 'trustsim --help'), or call it by its path: '$(VENV)/bin/trustsim run default'."
 
 # The browser tests need Solara's front end in the venv (no CDN here) and Debian's chromium.
 test: install-dev assets

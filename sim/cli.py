@@ -68,6 +68,21 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _host(text: str) -> str:
+    """An address this machine can listen on: resolved, and bound once to a free port to be sure
+    (an unresolvable name otherwise surfaces as a server error after start-up)."""
+    import socket
+
+    allowed = "a name or address of this machine, e.g. 127.0.0.1, or 0.0.0.0 for every interface"
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(text, 0, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.bind(address[:2])
+    except (OSError, UnicodeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed ({allowed})") from None
+    return text
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -170,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="serve the live workshop dashboard (Solara) in production mode",
                           description="Serve the dashboard: Explore, Compare, Inside the venue, Workshop. Each "
                                       "browser gets its own session; runs go to a pool of worker processes.")
-    dash.add_argument("--host", default="127.0.0.1",
+    dash.add_argument("--host", type=_host, default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1; 0.0.0.0 lets a room's laptops in)")
     dash.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     dash.add_argument("--max-sessions", type=_positive, default=120,

@@ -16,9 +16,9 @@ import tomllib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -43,8 +43,16 @@ def param(default: Any, *, unit: str, source: str, doc: str, **bounds: Any) -> A
     return Field(default, description=doc, json_schema_extra={"unit": unit, "source": source}, **bounds)
 
 
+# Text is bounded: a name is printed in tables, plot legends and folder names, a description on
+# report pages; a runaway value (a file pasted into a name) is refused, not printed for pages.
+NAME_MAX = 80
+TEXT_MAX = 2000
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True, strict=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True, strict=True,
+                              str_max_length=TEXT_MAX)
 
 
 class Population(_Strict):
@@ -100,7 +108,7 @@ class Venue(_Strict):
 
 
 class Policy(_Strict):
-    name: str = ""
+    name: Name = ""
     description: str = ""
     source: str = param("assumption", unit="-", source="-", doc="Where the policy comes from.")
     venues: list[str] | Literal["all"] = "all"
@@ -293,15 +301,15 @@ class Mechanisms(_Strict):
 
 
 class Scenario(_Strict):
-    name: str = "unnamed"
+    name: Name = "unnamed"
     description: str = ""
     steps: int = param(365, ge=1, le=36500, unit="days", source="MODEL.md (a default run is a year)",
                        doc="Horizon of a run.")
     focal: str | None = None
     population: Population = Population()
-    venues: dict[str, Venue]
-    businesses: dict[str, Business]
-    policies: dict[str, Policy] = Field(default_factory=dict)
+    venues: dict[Name, Venue]
+    businesses: dict[Name, Business]
+    policies: dict[Name, Policy] = Field(default_factory=dict)
     mechanisms: Mechanisms = Mechanisms()
 
     @model_validator(mode="before")
@@ -451,7 +459,7 @@ def _format_validation(exc: ValidationError, source: str) -> ScenarioError:
     same = [(where, e) for where, e in real if where[:1] == ("policies",) and e["msg"] == err["msg"]]
     if same and loc[:1] == ("businesses",):
         loc, err = same[0]
-    field = ".".join(str(p) for p in loc)
+    field = ".".join(str(p) if len(str(p)) <= 60 else str(p)[:40] + "..." for p in loc)
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     value = err.get("input")
     if err["type"] == "extra_forbidden":
@@ -473,6 +481,9 @@ def _format_validation(exc: ValidationError, source: str) -> ScenarioError:
         return ScenarioError(line, source=source, field=field)
     problem = _PROBLEMS.get(err["type"]) if real else "wrong type"  # no union branch fitted
     allowed = _allowed(loc)
+    if err["type"] == "string_too_long" and not allowed:  # a table's name (a key) is too long
+        return ScenarioError(f"{field}: name too long ({len(str(value)):,} characters); allowed: at most "
+                             f"{err['ctx']['max_length']} characters", source=source, field=field)
     if problem and allowed:
         return ScenarioError(f"{field} = {_toml_value(value)}: {problem}; allowed: {allowed}",
                              source=source, field=field or None)
@@ -490,7 +501,7 @@ _PROBLEMS = {
     "bool_parsing": "not true or false", "bool_type": "not true or false",
     "string_type": "not a string", "literal_error": "not one of the choices",
     "dict_type": "not a table", "model_type": "not a table", "model_attributes_type": "not a table",
-    "list_type": "not a list",
+    "list_type": "not a list", "string_too_long": "too long",
 }
 
 
@@ -577,7 +588,8 @@ def _allowed(loc: tuple[Any, ...]) -> str:
         low = f"above {_num(lo)}" if lo_open else f"from {_num(lo)}"
         return f"{kind} {low} to {_num(hi)}{unit_note}"
     if ann is str:
-        return 'text in quotes ("...")'
+        most = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), TEXT_MAX)
+        return f'text in quotes ("..."), at most {most:,} characters'
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return f"a table of {', '.join(ann.model_fields)}"
     if typing.get_origin(ann) is dict:
@@ -608,6 +620,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
+        if len(value) > 60:  # an error line stays one line
+            return _toml_value(value[:40]) + f"... ({len(value):,} characters)"
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dict):
         return "a table"

@@ -143,6 +143,18 @@ def test_range_errors_say_what_is_allowed(tmp_path):
     assert_refused(trustsim("validate", path), "allowed", "0 to 1")
 
 
+@pytest.mark.parametrize("body, needles", [
+    ('name = "' + "x" * 2_000_000 + '"', ["name", "(2,000,000 characters)", "too long", "at most 80"]),
+    ('description = "' + "y" * 5_000 + '"', ["description", "(5,000 characters)", "at most 2,000"]),
+    ("[businesses." + "b" * 200 + "]\nprice = 10.0", ["businesses.", "name too long (200 characters)", "at most 80"]),
+], ids=["2MB-name", "long-description", "long-business-name"])
+def test_runaway_text_is_refused_in_one_short_line(tmp_path, body, needles):
+    path = scenario_file(tmp_path, 'base = "default"\n' + body)
+    proc = trustsim("validate", path, cwd=tmp_path)
+    assert_refused(proc, str(path), *needles)
+    assert len(proc.stderr) < 400  # the value is not echoed whole
+
+
 def test_empty_file_is_refused(tmp_path):
     path = scenario_file(tmp_path, "")
     assert_refused(trustsim("validate", path), str(path), "empty")
@@ -234,6 +246,8 @@ def test_main_returns_exit_codes_in_process(capsys):
     (["--port", "0"], ["--port", "'0'", "1 to 65535"]),
     (["--port", "http"], ["--port", "'http'", "1 to 65535"]),
     (["--max-sessions", "-3"], ["--max-sessions", "'-3'", ">= 1"]),
+    (["--host", "no.such.host.invalid"], ["--host", "'no.such.host.invalid'", "0.0.0.0"]),  # unresolvable
+    (["--host", "192.0.2.1"], ["--host", "'192.0.2.1'", "of this machine"]),  # not an address of ours
 ])
 def test_dashboard_refuses_bad_options(args, needles):
     assert_refused(trustsim("dashboard", *args), *needles)
