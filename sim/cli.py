@@ -462,9 +462,9 @@ def _print_comparison(c) -> None:
     days = int(c.focal.step.max())
     table = Table(title=f"{c.scenario.name}: {c.business} under each policy; {c.replicates} replicates x {days} days, "
                         f"{c.engine} engine; mean ± half-width of the 95% interval")
-    table.add_column("", style="bold")
-    for arm in t.index:
-        table.add_column(str(arm), justify="right")
+    table.add_column("", style="bold", overflow="fold")
+    for arm in t.index:  # full names: a narrow terminal folds them rather than cutting them
+        table.add_column(str(arm).replace("_", " "), justify="right", overflow="fold")
     for col in HEADLINES:
         cells = []
         for arm in t.index:
@@ -475,8 +475,10 @@ def _print_comparison(c) -> None:
         table.add_row(_LABELS.get(col, col).removesuffix(" (final)"), *cells)
     console = Console()
     console.print(table)
+    baseline = "doing nothing (silent)" if c.baseline == "silent" else c.baseline
+    console.print(f"\nThe answer, goal by goal, against {baseline}:")
     for line in c.verdicts()["says"]:
-        console.print(f"- {line}")
+        console.print(f"- {line}", highlight=False)
 
 
 # ---- the summary table ----------------------------------------------------------------------
@@ -492,10 +494,15 @@ _LABELS = {
     "accidents_ignored": "accidents ignored", "mentions_positive": "positive mentions",
     "mentions_negative": "negative mentions", "purchases": "purchases", "redemptions": "coupon redemptions",
     "defections": "defections", "revenue": "revenue", "engagement_cost": "engagement cost",
-    "profit": "profit", "roi": "profit / engagement cost",
+    "profit": "profit", "extra_profit_per_cost": "extra profit per unit of engagement cost",
+    "redemptions_new": "redemptions by non-customers", "coupon_new_share": "share of redemptions by non-customers",
+    "coupon_return_share": "share of redeemers back at full price in 90 days",
+    "repeat_after_coupon": "repeat after switching on a coupon", "repeat_after_full_price": "repeat after a "
+    "full-price switch",
 }
 _TRUST = {"trust_engaged", "trust_observers", "trust_all"}
-_PERCENT = {"share_of_wallet"}
+_PERCENT = {"share_of_wallet", "coupon_new_share", "coupon_return_share", "repeat_after_coupon",
+            "repeat_after_full_price"}
 _MONEY = {"revenue", "engagement_cost", "profit"}
 
 
@@ -503,18 +510,18 @@ def format_cell(row: str, value: Any) -> str:
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"  # e.g. roi when nothing was spent on engagement
+        return "-"  # e.g. a return on engagement when nothing was spent on it
     if row in _TRUST:
         return f"{value:.3f}"
     if row in _PERCENT:
         return f"{value:.1%}"
     if row in _MONEY:
         return f"{value:,.0f}"
-    if row == "roi":
-        return f"{value:,.1f}"
+    if row == "extra_profit_per_cost":
+        return f"{value:,.2f}"
     if float(value).is_integer():
         return f"{int(value):,}"
-    return f"{value:,.3g}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"  # never 1.8e+04 for 18,000
 
 
 def _print_summary(results) -> None:

@@ -44,9 +44,23 @@ OUTCOMES = {
     "revenue": ("total", True),
     "engagement_cost": ("total", False),
     "profit": ("total", True),
-    "roi": ("derived", True),
+    "extra_profit_per_cost": ("derived", True),
 }
-HEADLINES = ("trust_all", "level2", "customers", "share_of_wallet", "profit", "roi", "reach")
+HEADLINES = ("trust_all", "level2", "customers", "share_of_wallet", "profit", "extra_profit_per_cost", "reach")
+
+# The goals a strategist asks about, each read off one measure; the report opens with one answer
+# per goal. (goal, measure, how the measure reads in a sentence)
+GOALS = (
+    ("Trust", "trust_all", "everyone's trust in {business} at the end, on a scale from 0 (none) to 1 (complete)"),
+    ("Intimacy", "level2", "people whose desired outcome {business} knows at the end (intimacy level 2)"),
+    ("Customers", "customers", "people buying from {business} at the end"),
+    ("Profit", "profit", "profit over the run (revenue x margin - engagement cost, in the scenario's money)"),
+    ("Return on engagement", "extra_profit_per_cost",
+     "extra profit over {baseline} per unit of money spent on engagement"),
+)
+# A lead is called clear when the paired 95% interval of the difference excludes zero and the
+# difference is at least this share of the runner-up's value: smaller gaps do not change a decision.
+MATERIAL = 0.02
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
@@ -90,7 +104,14 @@ class Comparison:
                 out[col] = last[col]
             elif how == "total":
                 out[col] = totals[col]
-        out["roi"] = out["profit"] / out["engagement_cost"].replace(0, np.nan)
+        # the profit a policy adds to the baseline's (same replicate, same dice) per unit of cost;
+        # total profit / cost would credit a policy with the profit the business makes anyway
+        extra = np.full(len(out), np.nan)
+        if self.baseline in out.index.get_level_values("arm"):
+            base = out.loc[self.baseline, "profit"]  # by replicate
+            same_replicate = base.reindex(out.index.get_level_values("replicate")).to_numpy(float)
+            extra = out["profit"].to_numpy(float) - same_replicate
+        out["extra_profit_per_cost"] = extra / out["engagement_cost"].replace(0, np.nan).to_numpy(float)
         return out.reset_index()
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
@@ -121,26 +142,50 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def verdicts(self) -> pd.DataFrame:
-        """Who wins on what, in words: for each headline outcome, the best policy and whether
-        it is clearly ahead of the runner-up (their paired interval excludes zero)."""
+        """The answer per goal (GOALS), in words: which policy does best, by how much against the
+        baseline and against the runner-up, and whether its lead is clear (the paired interval
+        excludes zero and the lead is at least MATERIAL of the runner-up's value)."""
         out = self.outcomes().set_index(["arm", "replicate"])
-        means = out.groupby(level="arm", sort=False).mean()
+        means = out.groupby(level="arm", sort=False, observed=True).mean()
         rows = []
-        for col in HEADLINES:
+        for goal, col, meaning in GOALS:
             better_high = OUTCOMES[col][1]
             order = means[col].dropna().sort_values(ascending=not better_high).index.tolist()
-            if len(order) < 2:  # e.g. roi when only one policy spends anything: nothing to rank
+            if len(order) < 2:  # e.g. return on engagement when only one policy spends anything
                 continue
             best, second = order[0], order[1]
-            _, lo, hi = _interval((out.loc[best][col] - out.loc[second][col]).to_numpy(float), 0.95)
-            clear = bool(np.isfinite(lo) and (lo > 0 or hi < 0))
-            word = "clearly" if clear else "not clearly"
-            rows.append({"outcome": col, "best": best, "runner_up": second,
+            gap, lo, hi = _interval((out.loc[best][col] - out.loc[second][col]).to_numpy(float), 0.95)
+            material = abs(gap) >= MATERIAL * abs(means.loc[second, col])
+            clear = bool(np.isfinite(lo) and (lo > 0 or hi < 0) and material)
+            rows.append({"goal": goal, "outcome": col, "best": best, "runner_up": second,
                          "best_value": means.loc[best, col], "runner_up_value": means.loc[second, col],
-                         "clear": clear,
-                         "says": f"{best} leads on {col.replace('_', ' ')} ({_fmt(means.loc[best, col])} vs "
-                                 f"{_fmt(means.loc[second, col])} for {second}), {word} ahead"})
+                         "lead": gap, "lead_lo": lo, "lead_hi": hi, "clear": clear,
+                         "says": self._answer(goal, col, meaning, best, second, means, out, gap, lo, hi, clear)})
         return pd.DataFrame(rows)
+
+    def _answer(self, goal, col, meaning, best, second, means, out, gap, lo, hi, clear) -> str:
+        name = _policy_words(self.baseline)
+        value = f"{goal}: {_policy_words(best)} does best, with {_fmt(means.loc[best, col])}"
+        what = meaning.format(business=self.business, baseline=name)
+        parts = [f"{value} ({what})"]
+        if best != self.baseline and self.baseline in means.index and np.isfinite(means.loc[self.baseline, col]):
+            d, dlo, dhi = _interval((out.loc[best][col] - out.loc[self.baseline][col]).to_numpy(float), 0.95)
+            parts.append(f"{_signed(d)} against {name} ({_fmt(means.loc[self.baseline, col])}, 95% interval "
+                         f"{_signed(dlo)} to {_signed(dhi)})")
+        elif best == self.baseline:
+            parts.append("no engagement policy compared here beats it")
+        if col == "extra_profit_per_cost":
+            v = means.loc[best, col]
+            parts.append(f"each 1 spent on engagement brings {_fmt(v)} of profit beyond its own cost" if v >= 0 else
+                         f"each 1 spent on engagement wins back only {_fmt(max(1 + v, 0.0))} of it in extra margin: "
+                         f"no policy here pays for its engagement")
+        lead = f"{_signed(gap)}, 95% interval {_signed(lo)} to {_signed(hi)}"
+        if clear:
+            parts.append(f"clearly ahead of {_policy_words(second)} ({_fmt(means.loc[second, col])}; {lead})")
+        else:
+            parts.append(f"not clearly ahead of {_policy_words(second)} ({_fmt(means.loc[second, col])}; {lead}: "
+                         f"within the noise of {self.replicates} replicates or under {MATERIAL:.0%} of its value)")
+        return "; ".join(parts) + "."
 
     def save(self, directory: str | Path) -> Path:
         out = Path(directory)
@@ -170,7 +215,18 @@ def _interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
 
 
 def _fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return "-"
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _signed(v: float) -> str:
+    return "-" if not np.isfinite(v) else ("+" if v > 0 else "-" if v < 0 else "") + _fmt(abs(v))
+
+
+def _policy_words(policy: str) -> str:
+    """A policy's name as a strategist reads it: silent is doing nothing."""
+    return "doing nothing (silent)" if policy == "silent" else policy.replace("_", " ")
 
 
 def compare(scenario: Scenario | str | Path, policies: list[str] | None = None, *, replicates: int = 20,

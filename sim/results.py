@@ -83,8 +83,6 @@ def summarize(ts: pd.DataFrame) -> pd.DataFrame:
     out = last[["policy", *SUMMARY_FINAL]].copy()
     totals = ts[ts.step > 0].groupby("business")[list(SUMMARY_TOTAL)].sum()
     out = out.join(totals)
-    cost = out["engagement_cost"].replace(0, np.nan)
-    out["roi"] = (out["profit"] / cost).astype(float)
     days = ts[ts.step > 0].groupby("business")
     out["coupon_new_share"] = _share(days.redemptions_new.sum(), days.redemptions.sum())
     # a return window still open at the end would count as no return: leave those redeemers out

@@ -50,7 +50,8 @@ ENGINES = ("fast", "agents", "vector")  # "vector": the fast engine's former nam
 OUTPUTS = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
            "share_of_wallet", "reach", "posts", "replies", "accidents", "accidents_handled",
            "accidents_ignored", "mentions_positive", "mentions_negative", "purchases", "redemptions",
-           "defections", "revenue", "engagement_cost", "profit", "roi")
+           "redemptions_new", "defections", "revenue", "engagement_cost", "profit", "coupon_new_share",
+           "coupon_return_share", "repeat_after_coupon", "repeat_after_full_price")
 # The design's own stream (LHS, Sobol scrambling, Morris trajectories): a spawn key no run uses,
 # since run keys are (replicate,) or (row, replicate) with small whole numbers.
 _DESIGN_KEY = (2**32 - 1, 0)

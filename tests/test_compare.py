@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.compare import OUTCOMES, compare, replicate_seeds
+from sim.compare import MATERIAL, OUTCOMES, compare, replicate_seeds
 from sim.report import write_report
 
 
@@ -57,11 +57,35 @@ def test_outcomes_table_and_paired_differences(small_comparison):
     assert d[(d.policy == "experiential") & (d.outcome == "replies")].clear.item()
 
 
-def test_verdicts_name_a_winner_per_headline(small_comparison):
-    v = small_comparison.verdicts()
+def test_verdicts_answer_each_goal_in_words(small_comparison):
+    v = small_comparison.verdicts().set_index("goal")
     assert set(v.best) <= {"experiential", "silent", "coupon"}
-    reach = v[v.outcome == "reach"].iloc[0]
-    assert reach.best != "silent" and "leads on reach" in reach.says
+    assert {"Trust", "Intimacy", "Customers", "Profit", "Return on engagement"} == set(v.index)
+    trust = v.loc["Trust"]
+    assert trust.best == "experiential" and trust.says.startswith("Trust: experiential does best")
+    assert "against doing nothing (silent)" in trust.says and "on a scale from 0" in trust.says
+    # "clearly" only when the paired interval excludes zero and the lead is material
+    for _, row in v.iterrows():
+        excludes_zero = row.lead_lo > 0 or row.lead_hi < 0
+        material = abs(row.lead) >= MATERIAL * abs(row.runner_up_value)
+        assert row.clear == (excludes_zero and material)
+        assert ("not clearly ahead" in row.says) != row.clear
+        assert row.best != row.runner_up
+
+
+def test_extra_profit_per_cost_is_against_the_baseline_on_the_same_replicate(small_comparison):
+    o = small_comparison.outcomes().set_index(["arm", "replicate"])
+    extra = (o.loc["coupon", "profit"] - o.loc["silent", "profit"]) / o.loc["coupon", "engagement_cost"]
+    assert np.allclose(o.loc["coupon", "extra_profit_per_cost"], extra)
+    assert o.loc["silent", "extra_profit_per_cost"].isna().all()  # nothing spent, nothing to return
+
+
+def test_a_policy_is_never_ranked_against_itself(tmp_path):
+    c = compare("default", ["silent", "coupon"], replicates=2, seed=1, engine="fast", steps=20, workers=1,
+                progress=False)
+    v = c.verdicts()
+    assert (v.best != v.runner_up).all()
+    assert "Return on engagement" not in set(v.goal)  # only one policy spends anything
 
 
 def test_report_writes_page_plots_and_data(small_comparison, tmp_path):
@@ -72,7 +96,8 @@ def test_report_writes_page_plots_and_data(small_comparison, tmp_path):
         assert png.stat().st_size > 5000 and f'src="{name}.png"' in html
     for name in ("table.csv", "differences.csv", "verdicts.csv", "outcomes.csv", "timeseries.parquet"):
         assert (tmp_path / "report" / name).exists()
-    assert "Who wins on what" in html and "experiential" in html
+    assert "The answer, goal by goal" in html and "experiential" in html and "What the measures mean" in html
+    assert html.index("The answer, goal by goal") < html.index("Means per policy")  # the answer comes first
 
 
 def test_unknown_policy_is_refused_before_running(tmp_path):
@@ -88,5 +113,5 @@ def test_compare_cli_prints_table_and_writes_report(tmp_path):
                            "population.engaged=60", "--report", str(tmp_path / "rep")],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "experiential" in proc.stdout and "broadcast" in proc.stdout and "leads on" in proc.stdout
+    assert "experiential" in proc.stdout and "broadcast" in proc.stdout and "The answer, goal by goal" in proc.stdout and "does best" in proc.stdout
     assert (tmp_path / "rep" / "index.html").exists()

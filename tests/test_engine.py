@@ -102,7 +102,7 @@ def test_results_tables_and_files(tmp_path):
     assert len(ag) == 1650 * 2 and set(ag.role) == {"engaged", "observer"}
     assert (ag.groupby("agent_id", observed=True).is_customer.sum() <= 1).all()
     summary = res.summary()
-    assert list(summary.index) == ["focal", "rival"] and "profit" in summary and "roi" in summary
+    assert list(summary.index) == ["focal", "rival"] and "profit" in summary and "coupon_return_share" in summary
     assert summary.loc["focal", "revenue"] == ts[ts.business == "focal"].revenue.sum()
 
     out = res.save(tmp_path / "run")
