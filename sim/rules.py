@@ -451,6 +451,15 @@ def bank_offer(u, banked, m):
 
 
 @rule
+def trial_converts(u, coupon, m):
+    """Whether a satisfying purchase from a business by another business's customer makes them
+    its customer: a full-price choice of a new brand tends to stick, a purchase on a deal is put
+    down to the deal (Dodson, Tybout & Sternthal 1978, self-perception), so it sticks only at
+    ``deal_loyalty`` times the chance. Customers' category budget is unchanged by switching."""
+    return u < m.trial_switch * (m.deal_loyalty if coupon else 1.0)
+
+
+@rule
 def waits_for_deal(u, coupons_seen, m):
     """Whether a customer about to buy from their own business at full price holds back for its
     next coupon instead (Mela, Gupta & Lehmann 1997): the more of its coupons they have seen, the

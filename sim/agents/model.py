@@ -137,7 +137,7 @@ class TrustModel(mesa.Model):
         rng = self.streams("accident")
         reports = []
         for pos, j, coupon, switch in events:
-            report = self.people[pos].buy(j, rng)
+            report = self.people[pos].buy(j, coupon, rng)
             if report is not None:
                 reports.append(report)
             self.count(j, "purchases")

@@ -77,13 +77,19 @@ class Person(mesa.Agent):
             self.switch(j)
         return j
 
-    def buy(self, j: int, rng: np.random.Generator) -> Post | None:
+    def buy(self, j: int, coupon: bool, rng: np.random.Generator) -> Post | None:
         """A purchase from business j; returns an accident report if it went wrong and they say
-        so in public. Draws one uniform, and three more if it went wrong."""
+        so in public. Draws one uniform; if it went well and they are another business's
+        customer, one more (rules.trial_converts); if it went wrong, three more."""
         model, st, m = self.model, self.model.state, self.model.m
         pre = float(st.trust[self.pos, j])
         if not rules.fails(rng.random(), model.biz.failure_rate[j]):
             st.trust[self.pos, j] = rules.after_purchase(pre, m)
+            s = self.supplier
+            if 0 <= s != j and rules.trial_converts(rng.random(), coupon, m):
+                self.switch(j)
+                bump(st.departures, self.pos, s)
+                model.count(s, "defections")
             return None
         u_severe, u_report, u_venue = rng.random(3)
         severe = rules.is_severe(u_severe, model.biz.severe_share[j])

@@ -256,6 +256,11 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
         pre = trust[p, j]
         if not rules.fails(uniform(g), biz.failure_rate[j]):
             trust[p, j] = rules.after_purchase(pre, m)
+            s = int(supplier[p])
+            if 0 <= s != j and rules.trial_converts(uniform(g), events[e, 2] != 0, m):
+                supplier[p] = j
+                bump(st.departures, p, s)
+                row[s, DEFECTIONS] += 1
         else:
             u_severe, u_report, u_venue = uniform(g), uniform(g), uniform(g)
             severe = rules.is_severe(u_severe, biz.severe_share[j])
