@@ -50,6 +50,13 @@ REGULAR, OCCASIONAL, NEVER, OBSERVER = range(4)
 # Bits of what a person saw yesterday that they may act on today.
 HOLDS_COUPON, HOLDS_PROMO = 1, 2
 
+# A person's supplier (sim.state ``supplier``) is a named business (0, 1, ...), or one of these:
+# PROSPECT, not in the market (buys at ``prospect_rate``; their first purchase puts them in it),
+# or MARKET, a customer of the unnamed rest of the market (buys at ``purchase_rate`` like any
+# customer: leaving a named business for the rest of the market moves purchases, it does not end
+# them).
+PROSPECT, MARKET = -1, -2
+
 # Days after a coupon redemption within which a full-price purchase counts as a return (Dholakia's
 # measure, the ``coupon_return_share`` of a summary).
 RETURN_WINDOW = 90
@@ -287,9 +294,9 @@ def takes_offer(u, trust, supplier, banked, m):
 
 @rule
 def category_rate(supplier, m):
-    """A person's purchases in the category per day: customers of a business (named, ``supplier``
-    >= 0) at ``purchase_rate``, everyone else at ``prospect_rate``."""
-    return m.purchase_rate if supplier >= 0 else m.prospect_rate
+    """A person's purchases in the category per day: customers (of a named business or of the rest
+    of the market) at ``purchase_rate``, prospects at ``prospect_rate``."""
+    return m.prospect_rate if supplier == PROSPECT else m.purchase_rate
 
 
 @rule
@@ -311,7 +318,7 @@ def market_pick(u, trust, who, allowed, outside, m):
     """One choice, for person ``who`` (a row of the people x businesses ``trust``), among the named
     businesses whose bit is set in ``allowed`` and, if ``outside``, the unnamed rest of the market
     (``market_others`` businesses trusted at the baseline). Preference is
-    ``exp(choice_trust * trust)``; returns the business, or -1 for the rest of the market, so a
+    ``exp(choice_trust * trust)``; returns the business, or MARKET for the rest of the market, so a
     named business wins buyers only as far as it is trusted above the crowd."""
     nb = trust.shape[1]
     total = m.outside_weight if outside else 0.0
@@ -327,19 +334,22 @@ def market_pick(u, trust, who, allowed, outside, m):
             last = j
             if target < acc:
                 return j
-    return -1 if outside else last
+    return MARKET if outside else last
 
 
 @rule
 def choose_purchase(u_wallet, u_pick, trust, who, supplier, level, m):
     """Where one purchase of person ``who`` goes: a customer buys from their own business with
     chance ``share_of_wallet``, otherwise from another named business or the rest of the market;
-    a prospect chooses among all. Returns the business, or -1 for the rest of the market."""
+    a customer of the rest of the market stays with it as with a business trusted at the baseline;
+    a prospect chooses among all. Returns the business, or MARKET for the rest of the market."""
     everyone = (1 << trust.shape[1]) - 1
     if supplier >= 0:
         if u_wallet < share_of_wallet(trust[who, supplier], level, m):
             return supplier
         return market_pick(u_pick, trust, who, everyone & ~(1 << supplier), True, m)
+    if supplier == MARKET and u_wallet < share_of_wallet(m.trust_baseline, 0, m):
+        return MARKET
     return market_pick(u_pick, trust, who, everyone, True, m)
 
 
@@ -452,8 +462,8 @@ def bank_offer(u, banked, m):
 
 @rule
 def trial_converts(u, coupon, m):
-    """Whether a satisfying purchase from a business by another business's customer makes them
-    its customer: a full-price choice of a new brand tends to stick, a purchase on a deal is put
+    """Whether a satisfying purchase from a named business by a customer of another business (or
+    of the rest of the market) makes them its customer: a full-price choice of a new brand tends to stick, a purchase on a deal is put
     down to the deal (Dodson, Tybout & Sternthal 1978, self-perception), so it sticks only at
     ``deal_loyalty`` times the chance. Customers' category budget is unchanged by switching."""
     return u < m.trial_switch * (m.deal_loyalty if coupon else 1.0)
@@ -534,7 +544,7 @@ def leave_chance(trust, level, offered, aggrieved, m):
 def defection_target(u, trust, who, supplier, offers, m):
     """Where leaving customer ``who`` goes: a shiny offer pulls toward the rivals that made it
     (``offers``: bit j set if business j offered today); otherwise to another named business or
-    the rest of the market. Returns the business, or -1 for the rest of the market."""
+    the rest of the market. Returns the business, or MARKET for the rest of the market."""
     rivals = ((1 << trust.shape[1]) - 1) & ~(1 << supplier)
     tempting = rivals & offers
     if tempting:

@@ -33,7 +33,8 @@ class Array:
 
 ARRAYS = (
     Array("cls", "person", np.int8, "participation class: 0 regular, 1 occasional, 2 never posts, 3 observer"),
-    Array("supplier", "person", np.int8, "business the person buys from, -1 none (a prospect)"),
+    Array("supplier", "person", np.int8, "business the person buys from; rules.PROSPECT (-1) not in the market, "
+          "rules.MARKET (-2) the unnamed rest of the market"),
     Array("venues", "person", np.uint32, "venues the person belongs to, bit v for venue v"),
     Array("banked", "person", np.int8, "purchases bought ahead on offers (> 0: that many coming occasions pass without "
           "one), or held back waiting for a deal (< 0)"),

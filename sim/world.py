@@ -194,7 +194,7 @@ def build_world(scenario: Scenario, streams: Streams) -> World:
     shares = np.array([scenario.businesses[b].initial_share for b in names])
     u = streams("init.supplier").random(n)
     supplier = np.searchsorted(np.cumsum(shares), u, side="right")
-    st.supplier[:] = np.where(supplier >= nb, -1, supplier)
+    st.supplier[:] = np.where(supplier >= nb, rules.PROSPECT, supplier)  # the rest start out of the market
     del u, supplier
 
     base, conc = pop.trust_baseline, pop.trust_concentration

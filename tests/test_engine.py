@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim import rules
 from sim.agents import Business, EngagedCustomer, SilentObserver, TrustModel
 from sim.state import COLUMN_NAMES
 
@@ -38,7 +39,7 @@ def test_invariants_hold_every_step():
         assert np.isfinite(st.trust).all() and (st.trust >= 0).all() and (st.trust <= 1).all()
         assert st.level.min() >= 0 and st.level.max() <= 3
         assert len(model.people) == n and len(model.agents_by_type[SilentObserver]) == 1500
-        assert ((st.supplier >= -1) & (st.supplier < len(model.businesses))).all()
+        assert ((st.supplier >= rules.MARKET) & (st.supplier < len(model.businesses))).all()
         for b in model.businesses:
             assert b.accidents_handled + b.accidents_ignored <= b.accidents
             assert b.replies <= b.spec.capacity * b.spec.caring + 1

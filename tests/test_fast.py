@@ -32,7 +32,7 @@ def test_invariants_hold_every_day():
         st, row = model.state, model.history[day]
         assert np.isfinite(st.trust).all() and (st.trust >= 0).all() and (st.trust <= 1).all()
         assert st.level.min() >= 0 and st.level.max() <= 3
-        assert ((st.supplier >= -1) & (st.supplier < nb)).all()
+        assert ((st.supplier >= rules.MARKET) & (st.supplier < nb)).all()
         customers = row[:, state.CUSTOMERS]
         assert customers.sum() == (st.supplier >= 0).sum()
         for j in range(nb):

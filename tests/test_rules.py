@@ -184,10 +184,11 @@ def test_market_choices_follow_preference_and_the_rest_of_the_market(row, u):
     nb = len(row)
     everyone = (1 << nb) - 1
     j = rules.market_pick(u, trust, 0, everyone, True, M)
-    assert -1 <= j < nb
+    assert j == rules.MARKET or 0 <= j < nb
     assert rules.market_pick(u, trust, 0, 0b1, False, M) == 0  # only one allowed: that one
     u_grid = (np.arange(4000) + 0.5) / 4000
-    shares = np.bincount([rules.market_pick(x, trust, 0, everyone, True, M) + 1 for x in u_grid], minlength=nb + 1)
+    picks = [rules.market_pick(x, trust, 0, everyone, True, M) for x in u_grid]
+    shares = np.bincount([0 if j == rules.MARKET else j + 1 for j in picks], minlength=nb + 1)
     weights = np.r_[M.outside_weight, np.exp(M.choice_trust * np.array(row))]
     assert shares / u_grid.size == pytest.approx(weights / weights.sum(), abs=2e-3)
 
@@ -199,7 +200,17 @@ def test_customers_mostly_buy_from_their_own_business_and_leavers_follow_shiny_o
     assert own == pytest.approx(rules.share_of_wallet(0.6, 1, M), abs=1e-3)
     leavers = {rules.defection_target(x, trust, 0, 0, 0b100, M) for x in u}
     assert leavers == {2}  # only business 2 made an offer
-    assert {rules.defection_target(x, trust, 0, 0, 0, M) for x in u} <= {-1, 1, 2}
+    assert {rules.defection_target(x, trust, 0, 0, 0, M) for x in u} <= {rules.MARKET, 1, 2}
+
+
+def test_customers_of_the_rest_of_the_market_stay_in_it_and_keep_buying():
+    trust = np.array([[0.3, 0.3]])
+    u = (np.arange(2000) + 0.5) / 2000
+    stay = np.mean([rules.choose_purchase(x, 0.99, trust, 0, rules.MARKET, 0, M) == rules.MARKET for x in u])
+    # their own share of wallet at the baseline, and the rest of the market again among the others
+    assert stay >= rules.share_of_wallet(M.trust_baseline, 0, M) - 1e-3
+    assert rules.category_rate(rules.MARKET, M) == M.purchase_rate == rules.category_rate(0, M)
+    assert rules.category_rate(rules.PROSPECT, M) == M.prospect_rate
 
 
 def test_capacity_carries_its_fractions():

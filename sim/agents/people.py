@@ -68,12 +68,12 @@ class Person(mesa.Agent):
 
     # ---- purchases ---------------------------------------------------------------------
     def choose_business(self, u_wallet: float, u_pick: float) -> int:
-        """Which business this purchase goes to, or -1 for one of the unnamed rest of the market.
-        A prospect who picks a named business becomes its customer."""
+        """Which business this purchase goes to, or rules.MARKET for the unnamed rest of the market.
+        A prospect's first purchase puts them in the market as that business's customer."""
         st, s = self.model.state, self.supplier
         level = int(st.level[self.pos, s]) if s >= 0 else 0
         j = rules.choose_purchase(u_wallet, u_pick, st.trust, self.pos, s, level, self.model.m)
-        if s < 0 and j >= 0:
+        if s == rules.PROSPECT:
             self.switch(j)
         return j
 
@@ -86,10 +86,11 @@ class Person(mesa.Agent):
         if not rules.fails(rng.random(), model.biz.failure_rate[j]):
             st.trust[self.pos, j] = rules.after_purchase(pre, m)
             s = self.supplier
-            if 0 <= s != j and rules.trial_converts(rng.random(), coupon, m):
+            if s != rules.PROSPECT and s != j and rules.trial_converts(rng.random(), coupon, m):
                 self.switch(j)
-                bump(st.departures, self.pos, s)
-                model.count(s, "defections")
+                if s >= 0:
+                    bump(st.departures, self.pos, s)
+                    model.count(s, "defections")
             return None
         u_severe, u_report, u_venue = rng.random(3)
         severe = rules.is_severe(u_severe, model.biz.severe_share[j])

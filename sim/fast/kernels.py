@@ -223,7 +223,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
             u_pick = uniform(g)
             u_wait = uniform(g)
             j = rules.choose_purchase(u_wallet, u_pick, trust, p, s, int(level[p, s]) if s >= 0 else 0, m)
-            if s < 0 and j >= 0:  # a prospect enters the market
+            if s == rules.PROSPECT:  # their first purchase puts them in the market
                 supplier[p] = j
             if switched[p]:  # the first occasion since they switched to a business: where it went
                 code = int(switched[p]) - 1
@@ -257,10 +257,11 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
         if not rules.fails(uniform(g), biz.failure_rate[j]):
             trust[p, j] = rules.after_purchase(pre, m)
             s = int(supplier[p])
-            if 0 <= s != j and rules.trial_converts(uniform(g), events[e, 2] != 0, m):
+            if s != rules.PROSPECT and s != j and rules.trial_converts(uniform(g), events[e, 2] != 0, m):
                 supplier[p] = j
-                bump(st.departures, p, s)
-                row[s, DEFECTIONS] += 1
+                if s >= 0:
+                    bump(st.departures, p, s)
+                    row[s, DEFECTIONS] += 1
         else:
             u_severe, u_report, u_venue = uniform(g), uniform(g), uniform(g)
             severe = rules.is_severe(u_severe, biz.severe_share[j])
