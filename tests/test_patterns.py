@@ -95,16 +95,60 @@ def test_p2_recovery_paradox_is_small_not_universal_gone_after_a_second_accident
     # comparable customers: engaged people the business also answered, who had no accident
     none = engaged[(engaged.accidents == 0) & (engaged.contacts > 0)].trust
     recovered_once = engaged[(engaged.accidents == 1) & (engaged.recoveries == 1)].trust
-    recovered_twice = engaged[(engaged.accidents == 2) & (engaged.recoveries == 2)].trust
     ignored = engaged[(engaged.ignored >= 1)].trust
     effect = recovered_once.mean() - none.mean()
     assert len(recovered_once) >= 30 and len(ignored) >= 30
     assert 0 < effect < 0.1, f"recovery paradox effect {effect:.3f}: should be small and positive"
     assert (recovered_once > none.median()).mean() < 0.9, "the paradox should not be universal"
-    if len(recovered_twice) >= 10:
-        assert recovered_twice.mean() < recovered_once.mean()
+    # after a second accident: test_p2_the_paradox_vanishes_after_a_second_accident, on a scenario
+    # that produces enough of them (here there are too few to say anything)
     gap = none.mean() - ignored.mean()
     assert gap > effect and gap > 0.1 * none.mean(), f"an ignored accident costs {gap:.3f}, a recovery gains {effect:.3f}"
+
+
+def test_p2_the_paradox_vanishes_after_a_second_accident(monkeypatch):
+    """Maxham & Netemeyer 2002: a recovered first accident leaves the customer above where they
+    stood before it, a recovered second one does not. Measured from behaviour on the Mesa engine in
+    a scenario built to produce many recovered accidents (frequent failures, every accident
+    reported, an experiential business with the capacity to answer them all): for every mild
+    accident the business recovered in public, the customer's trust 30 days later minus their trust
+    before the accident, less the change over the same 30 days of its customers who never had an
+    accident. Measured (6 seeds): +0.042 after first accidents (n = 299), -0.023 after later ones
+    (n = 45), Welch p = 3e-12."""
+    from sim.agents import TrustModel, people
+
+    sc = default().with_overrides({
+        "population.engaged": 500, "businesses.focal.failure_rate": 0.08, "businesses.focal.staff_capacity": 40,
+        "businesses.focal.policy": "experiential", "businesses.focal.policy.priority": "accidents_first",
+        "mechanisms.complain_regular": 1.0, "mechanisms.complain_occasional": 1.0})
+    window = 30
+    recoveries = []
+    answer = people.Person.receive_recovery
+
+    def logged(self, j, post, u):
+        answer(self, j, post, u)
+        recoveries.append((self.model.steps, self.pos, j, post.first, post.severe, post.pre))
+
+    monkeypatch.setattr(people.Person, "receive_recovery", logged)
+    after = {True: [], False: []}
+    for seed in range(6):
+        recoveries.clear()
+        model = TrustModel(sc, rng=seed)
+        history = [model.state.trust.copy()]
+        for _ in range(sc.steps):
+            model.step()
+            history.append(model.state.trust.copy())
+        trust = np.array(history)
+        calm = np.flatnonzero((model.state.accidents[:, 0] == 0) & (model.state.supplier == 0))
+        for day, pos, j, first, severe, pre in recoveries:
+            if j == 0 and not severe and day + window <= sc.steps:
+                drift = (trust[day + window, calm, 0] - trust[day, calm, 0]).mean()
+                after[bool(first)].append(trust[day + window, pos, 0] - pre - drift)
+    first, later = np.array(after[True]), np.array(after[False])
+    assert len(later) >= 30, f"only {len(later)} recovered second accidents: the scenario should produce more"
+    assert first.mean() > 0, f"first accidents: {first.mean():+.3f}"  # the paradox, 30 days on
+    assert later.mean() <= 0, f"second accidents: {later.mean():+.3f}"  # gone after a second
+    assert stats.ttest_ind(first, later, equal_var=False).pvalue < 0.01
 
 
 # ---- P3 ---------------------------------------------------------------------------------------
