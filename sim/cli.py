@@ -457,6 +457,7 @@ def _print_comparison(c) -> None:
     from rich.table import Table
 
     from .compare import HEADLINES
+    from .results import LABELS
 
     t = c.table()
     days = int(c.focal.step.max())
@@ -472,7 +473,7 @@ def _print_comparison(c) -> None:
             half = (hi - lo) / 2 if math.isfinite(hi - lo) else float("nan")
             cells.append(format_cell(col, mean) + ("" if not math.isfinite(half) or half == 0
                                                    else f" ±{format_cell(col, half)}"))
-        table.add_row(_LABELS.get(col, col).removesuffix(" (final)"), *cells)
+        table.add_row(LABELS.get(col, col), *cells)
     console = Console()
     console.print(table)
     baseline = "doing nothing (silent)" if c.baseline == "silent" else c.baseline
@@ -483,23 +484,6 @@ def _print_comparison(c) -> None:
 
 # ---- the summary table ----------------------------------------------------------------------
 
-# How each summary row is shown; rows not listed fall back to a generic number format.
-_LABELS = {
-    "policy": "policy",
-    "trust_engaged": "trust, engaged (final)", "trust_observers": "trust, observers (final)",
-    "trust_all": "trust, everyone (final)",
-    "level1": "intimacy L1 (final)", "level2": "intimacy L2 (final)", "level3": "intimacy L3 (final)",
-    "customers": "customers (final)", "share_of_wallet": "share of wallet (final)", "reach": "reach (final)",
-    "posts": "posts", "replies": "replies", "accidents": "accidents", "accidents_handled": "accidents handled",
-    "accidents_ignored": "accidents ignored", "mentions_positive": "positive mentions",
-    "mentions_negative": "negative mentions", "purchases": "purchases", "redemptions": "coupon redemptions",
-    "defections": "defections", "revenue": "revenue", "engagement_cost": "engagement cost",
-    "profit": "profit", "extra_profit_per_cost": "extra profit per unit of engagement cost",
-    "redemptions_new": "redemptions by non-customers", "coupon_new_share": "share of redemptions by non-customers",
-    "coupon_return_share": "share of redeemers back at full price in 90 days",
-    "repeat_after_coupon": "repeat after switching on a coupon", "repeat_after_full_price": "repeat after a "
-    "full-price switch",
-}
 _TRUST = {"trust_engaged", "trust_observers", "trust_all"}
 _PERCENT = {"share_of_wallet", "coupon_new_share", "coupon_return_share", "repeat_after_coupon",
             "repeat_after_full_price"}
@@ -528,6 +512,8 @@ def _print_summary(results) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .results import LABELS
+
     summary = results.summary()
     steps = results.meta.get("steps", results.scenario.steps)
     table = Table(title=f"{results.scenario.name}: {results.engine} engine, seed {results.seed}, {steps} days")
@@ -537,7 +523,7 @@ def _print_summary(results) -> None:
         label = f"{business} (focal)" if focal else str(business)
         table.add_column(label, justify="right")
     for row in summary.columns:
-        table.add_row(_LABELS.get(row, row), *(format_cell(row, summary.at[b, row]) for b in summary.index))
+        table.add_row(LABELS.get(row, row), *(format_cell(row, summary.at[b, row]) for b in summary.index))
     Console().print(table)
 
 

@@ -185,7 +185,22 @@ class Comparison:
         else:
             parts.append(f"not clearly ahead of {_policy_words(second)} ({_fmt(means.loc[second, col])}; {lead}: "
                          f"within the noise of {self.replicates} replicates or under {MATERIAL:.0%} of its value)")
-        return "; ".join(parts) + "."
+        return "; ".join(parts) + ". " + self._why(col, best, means)
+
+    def _why(self, col: str, best: str, means: pd.DataFrame) -> str:
+        """Where the best policy's result comes from, in the outputs' own terms."""
+        if col in ("profit", "extra_profit_per_cost"):
+            if best == self.baseline or self.baseline not in means.index:
+                return "Why: engaging costs more than the margin it wins here."
+            margin = self.scenario.businesses[self.business].margin
+            more = means.loc[best, "purchases"] - means.loc[self.baseline, "purchases"]
+            gained = (means.loc[best, "revenue"] - means.loc[self.baseline, "revenue"]) * margin
+            return (f"Why: {_signed(more)} purchases against {_policy_words(self.baseline)} bring "
+                    f"{_signed(gained)} of margin, for {_fmt(means.loc[best, 'engagement_cost'])} of engagement cost "
+                    f"(staff time, coupon discounts, hosting).")
+        daily = self.focal[self.focal.step > 0].groupby("arm", observed=True)["witnesses"].mean()
+        return (f"Why: {_fmt(means.loc[best, 'replies'])} caring replies and recoveries over the run, watched by "
+                f"{_fmt(daily.get(best, np.nan))} people a day (witnesses).")
 
     def save(self, directory: str | Path) -> Path:
         out = Path(directory)

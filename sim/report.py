@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .compare import GOALS, HEADLINES, MATERIAL, Comparison, describe  # noqa: E402
+from .results import LABELS  # noqa: E402
 
 
 def _colors(n: int) -> list:
@@ -150,14 +151,9 @@ def _headline_table(c: Comparison) -> pd.DataFrame:
         cells[col] = [f"{_num(m)} [{_num(lo)}, {_num(hi)}]" for m, lo, hi in
                       zip(t[(col, "mean")], t[(col, "lo")], t[(col, "hi")])]
     table = pd.DataFrame(cells, index=[_words(a) for a in t.index])
-    table.columns = [NAMES.get(c, c) for c in table.columns]
+    table.columns = [LABELS.get(c, c) for c in table.columns]
     return table
 
-
-# One name per measure, on the page and in the plots (the CSVs keep the column names).
-NAMES = {"trust_all": "trust (0-1)", "level2": "intimacy L2 (people)", "customers": "customers",
-         "share_of_wallet": "share of wallet (0-1)", "profit": "profit (money)",
-         "extra_profit_per_cost": "extra profit per unit of engagement cost", "reach": "reach (people)"}
 
 DEFINITIONS = """<h2>What the measures mean</h2><dl>
 <dt>trust</dt><dd>how much a person trusts the business, from 0 (none) to 1 (complete); people start near the
@@ -197,7 +193,7 @@ def write_report(c: Comparison, directory: str | Path) -> Path:
                            zip(diffs["difference"], diffs["lo"], diffs["hi"])]
     diffs = diffs.pivot(index="policy", columns="outcome", values="difference")[list(HEADLINES)]
     diffs.index = [_words(a) for a in diffs.index]
-    diffs.columns = [NAMES.get(col, col) for col in diffs.columns]
+    diffs.columns = [LABELS.get(col, col) for col in diffs.columns]
     says = "".join(f"<li>{html.escape(s)}</li>" for s in c.verdicts()["says"])
     goals = ", ".join(g.lower() for g, _, _ in GOALS)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Policy comparison: {html.escape(meta['scenario'])}</title>

@@ -27,6 +27,25 @@ SUMMARY_FINAL = tuple(c.name for c in COLUMNS if c.how == "final")
 SUMMARY_TOTAL = ("posts", "replies", "accidents", "accidents_handled", "accidents_ignored", "mentions_positive",
                  "mentions_negative", "purchases", "redemptions", "redemptions_new", "defections", "revenue",
                  "engagement_cost", "profit")
+# One name per measure, for every table and page a person reads (files keep the column names).
+# "(final)": the value on the last day; the others add up over the run.
+LABELS = {
+    "policy": "policy",
+    "trust_engaged": "trust, engaged (final)", "trust_observers": "trust, observers (final)",
+    "trust_all": "trust, everyone (final)",
+    "level1": "intimacy L1 (final)", "level2": "intimacy L2 (final)", "level3": "intimacy L3 (final)",
+    "customers": "customers (final)", "share_of_wallet": "share of wallet (final)", "reach": "reach (final)",
+    "posts": "posts", "replies": "replies", "accidents": "accidents", "accidents_handled": "accidents handled",
+    "accidents_ignored": "accidents ignored", "mentions_positive": "positive mentions",
+    "mentions_negative": "negative mentions", "purchases": "purchases", "redemptions": "coupon redemptions",
+    "defections": "defections", "revenue": "revenue", "engagement_cost": "engagement cost",
+    "profit": "profit", "extra_profit_per_cost": "extra profit per unit of engagement cost",
+    "redemptions_new": "redemptions by non-customers", "coupon_new_share": "share of redemptions by non-customers",
+    "coupon_return_share": "share of redeemers back at full price in 90 days",
+    "repeat_after_coupon": "repeat after switching on a coupon",
+    "repeat_after_full_price": "repeat after a full-price switch",
+}
+
 # Shares a summary derives from the totals (NaN where the denominator is zero).
 SUMMARY_SHARES = {
     "coupon_new_share": "share of coupon redemptions by people who were not its customers",
