@@ -60,8 +60,6 @@ def _year(settings: Settings, status: Any, key: str, policy: str | None = None, 
 
     def on_day(day: int) -> None:
         if day % 5 == 0:
-            if _PARENT is not None and os.getppid() != _PARENT:  # the server is gone
-                raise SystemExit(0)
             if status.get(key + ":cancel"):
                 raise Cancelled()
             status[key] = day
@@ -107,14 +105,36 @@ def _forget(status: Any, key: str) -> None:
         pass
 
 
-def _watch_parent() -> None:
-    """Worker start-up: remember the process that started it (the forkserver, which exits with the
-    server), so a worker whose server was killed stops its run instead of running on as an orphan."""
-    global _PARENT
-    _PARENT = os.getppid()
+def _watch_server(server: int) -> None:
+    """Worker start-up: watch the server process. Killed, or gone without shutting the pool down,
+    it leaves the forkserver and its children (the other workers, the progress manager) running,
+    and through them the resource tracker; the first worker to see it gone ends them all."""
+    def watch() -> None:
+        while _alive(server):
+            time.sleep(0.5)
+        import psutil  # a dependency of dask.distributed
+
+        try:
+            forkserver = psutil.Process(os.getppid())
+            for sibling in forkserver.children():
+                if sibling.pid != os.getpid():
+                    sibling.kill()
+            forkserver.kill()
+        except psutil.Error:
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-server", daemon=True).start()
 
 
-_PARENT: int | None = None
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 class RunService:
@@ -140,7 +160,8 @@ class RunService:
                 if self._status is None:
                     self._manager = ctx.Manager()
                     self._status = self._manager.dict()
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_watch_parent)
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_watch_server,
+                                                 initargs=(os.getpid(),))
                 if not self._atexit:
                     # threading's exit hooks run last-registered first, so this one cancels the queue
                     # before concurrent.futures' own hook would wait for every queued run.

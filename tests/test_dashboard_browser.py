@@ -192,3 +192,34 @@ def test_a_first_tab_click_right_after_opening_a_link_sticks(server, browser):
             expect(page.get_by_text("Policies (2 or 3)").first).to_be_visible()
         finally:
             ctx.close()
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_stopping_the_server_ends_every_process_it_started(browser, tmp_path, sig):
+    """SIGTERM or SIGINT to `trustsim dashboard` while a run is going: within 5 s nothing it
+    started is left (run processes, the forkserver, the progress manager, the resource tracker).
+    Before the workers watched the server, four were still alive 15 s later."""
+    import signal
+    import time
+
+    import psutil
+
+    with served(workers=2, log=tmp_path / "server.log") as (url, proc):
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        open_app(page, url)
+        page.locator(".run-button").first.click()
+        deadline = time.monotonic() + 30
+        while len(psutil.Process(proc.pid).children(recursive=True)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the pool is up: tracker, forkserver, manager, workers
+        started = psutil.Process(proc.pid).children(recursive=True)
+        assert len(started) >= 4, started
+        os.kill(proc.pid, getattr(signal, sig))
+        gone_by = time.monotonic() + 5
+        while time.monotonic() < gone_by:
+            proc.poll()  # reap the server, as a shell would
+            alive = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            if not alive and proc.returncode is not None:
+                break
+            time.sleep(0.2)
+        assert proc.returncode is not None, "the server is still running"
+        assert not alive, [" ".join(p.cmdline())[:100] for p in alive]
