@@ -194,11 +194,15 @@ def write_report(c: Comparison, directory: str | Path) -> Path:
     diffs = diffs.pivot(index="policy", columns="outcome", values="difference")[list(HEADLINES)]
     diffs.index = [_words(a) for a in diffs.index]
     diffs.columns = [LABELS.get(col, col) for col in diffs.columns]
-    says = "".join(f"<li>{html.escape(s)}</li>" for s in c.verdicts()["says"])
+    says = "".join(f"<li><b>{html.escape(goal)}</b>{html.escape(line.removeprefix(goal))}</li>"
+                   for goal, line in c.verdicts()[["goal", "says"]].itertuples(index=False))
     goals = ", ".join(g.lower() for g, _, _ in GOALS)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Policy comparison: {html.escape(meta['scenario'])}</title>
+    page = f"""<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Policy comparison: {html.escape(meta['scenario'])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse;font-size:0.85em}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}
+table{{border-collapse:collapse;font-size:0.85em;display:block;overflow-x:auto;max-width:100%}}
+td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}
 img{{max-width:100%}}</style></head><body>
 <h1>Which policy for {html.escape(c.business)}? Scenario "{html.escape(meta['scenario'])}"</h1>
 <p>{len(c.policies)} policies x {c.replicates} replicates on common random numbers (seed {c.seed}), {html.escape(c.engine)}

@@ -98,6 +98,7 @@ def test_report_writes_page_plots_and_data(small_comparison, tmp_path):
         assert (tmp_path / "report" / name).exists()
     assert "The answer, goal by goal" in html and "experiential" in html and "What the measures mean" in html
     assert html.index("The answer, goal by goal") < html.index("Means per policy")  # the answer comes first
+    assert 'name="viewport"' in html and "overflow-x:auto" in html  # readable on a phone, tables scroll
 
 
 def test_unknown_policy_is_refused_before_running(tmp_path):
