@@ -1,7 +1,9 @@
 """Policy comparison: common random numbers, intervals, paired differences, report, CLI."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,3 +118,28 @@ def test_compare_cli_prints_table_and_writes_report(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "experiential" in proc.stdout and "broadcast" in proc.stdout and "The answer, goal by goal" in proc.stdout and "does best" in proc.stdout
     assert (tmp_path / "rep" / "index.html").exists()
+
+
+SCRIPT = """import sim
+sc = sim.load_scenario("default").with_overrides({"population.engaged": 100})
+c = sim.compare(sc, policies=["experiential", "broadcast"], replicates=2, seed=3, steps=10, workers=2,
+                progress=False, engine="fast")
+print(c.outcomes().profit.round(6).tolist())
+"""
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "module"])
+def test_compare_runs_from_a_script_without_a_main_guard(tmp_path, how):
+    """Issue 13: the three-line script, with worker processes and no `if __name__ == "__main__":`,
+    run as a file, from standard input and with -m, gives the in-process results (workers=1)."""
+    (tmp_path / "plain.py").write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    args = {"file": [sys.executable, "plain.py"], "stdin": [sys.executable, "-"],
+            "module": [sys.executable, "-m", "plain"]}[how]
+    proc = subprocess.run(args, input=SCRIPT if how == "stdin" else None, capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    here = compare(sim.load_scenario("default").with_overrides({"population.engaged": 100}),
+                   policies=["experiential", "broadcast"], replicates=2, seed=3, steps=10, workers=1,
+                   progress=False, engine="fast")
+    assert proc.stdout.strip().splitlines()[-1] == str(here.outcomes().profit.round(6).tolist())
