@@ -46,16 +46,6 @@ LABELS = {
     "repeat_after_full_price": "repeat after a full-price switch",
 }
 
-# Shares a summary derives from the totals (NaN where the denominator is zero).
-SUMMARY_SHARES = {
-    "coupon_new_share": "share of coupon redemptions by people who were not its customers",
-    "coupon_return_share": f"share of coupon redeemers who bought from it again at full price within "
-                           f"{rules.RETURN_WINDOW} days (redemptions at least that long before the end)",
-    "repeat_after_coupon": "share of people who switched to it on a coupon whose next purchase went to it again",
-    "repeat_after_full_price": "share of people who switched to it at full price whose next purchase went to it "
-                               "again",
-}
-
 
 @dataclass
 class Results:

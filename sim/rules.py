@@ -486,6 +486,12 @@ def switch_code(j, coupon):
 
 
 @rule
+def switch_of(code):
+    """The business and whether on a coupon (0/1) of a ``switch_code``."""
+    return (code - 1) // 2, (code - 1) % 2
+
+
+@rule
 def opens_window(day, redeemed_day):
     """Whether a coupon redemption on ``day`` opens a return window: none is open with the
     business (``redeemed_day`` 0, or more than RETURN_WINDOW days ago)."""
@@ -498,6 +504,12 @@ def closes_window(day, redeemed_day):
     (a purchase on the day of the redemption itself does not: a return comes later); it counts as
     a return if ``day - redeemed_day <= RETURN_WINDOW``."""
     return redeemed_day > 0 and day > redeemed_day
+
+
+@rule
+def is_return(day, redeemed_day):
+    """Whether a purchase that closes a window (``closes_window``) came within RETURN_WINDOW days."""
+    return day - redeemed_day <= RETURN_WINDOW
 
 
 @rule

@@ -168,15 +168,14 @@ class TrustModel(mesa.Model):
         st = self.state
         opened = int(st.redeemed_day[pos, j])
         if rules.closes_window(day, opened):
-            if day - opened <= rules.RETURN_WINDOW:
+            if rules.is_return(day, opened):
                 self.history[opened][j, _COLUMN["redeemer_returns"]] += 1
             st.redeemed_day[pos, j] = 0
 
     def _switch_followed(self, pos: int, j: int) -> None:
         """Book where the next purchase of someone who switched to a business went (P16)."""
         st = self.state
-        code = int(st.switched[pos]) - 1
-        to, coupon = code // 2, code % 2
+        to, coupon = rules.switch_of(int(st.switched[pos]))
         how = "coupon_switch" if coupon else "full_switch"
         self.count(to, how + "es")
         if j == to:

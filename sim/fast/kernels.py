@@ -226,11 +226,10 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
             if s == rules.PROSPECT:  # their first purchase puts them in the market
                 supplier[p] = j
             if switched[p]:  # the first occasion since they switched to a business: where it went
-                code = int(switched[p]) - 1
-                to = code // 2
-                row[to, COUPON_SWITCHES if code % 2 else FULL_SWITCHES] += 1
+                to, coupon = rules.switch_of(int(switched[p]))
+                row[to, COUPON_SWITCHES if coupon else FULL_SWITCHES] += 1
                 if j == to:
-                    row[to, COUPON_SWITCH_REPEATS if code % 2 else FULL_SWITCH_REPEATS] += 1
+                    row[to, COUPON_SWITCH_REPEATS if coupon else FULL_SWITCH_REPEATS] += 1
                 switched[p] = 0
             if banked[p] > 0:  # the occasion's purchase was made ahead, on an offer
                 banked[p] -= 1
@@ -284,7 +283,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
         else:  # full price: it may be a redeemer's return
             opened = int(redeemed_day[p, j])
             if rules.closes_window(day, opened):
-                if day - opened <= rules.RETURN_WINDOW:
+                if rules.is_return(day, opened):
                     out[opened, j, REDEEMER_RETURNS] += 1
                 redeemed_day[p, j] = 0
         if events[e, 3]:
