@@ -127,10 +127,26 @@ def after_recovery(pre, failed, first, severe, satisfied, m):
 
 
 @rule
-def after_ignored(trust, selective, m):
-    """A public complaint nobody answered. Seeing others answered in the same venue makes it worse
-    (Gu & Ye 2014)."""
-    return loss(trust, min(1.0, m.loss_ignored * (1.0 + m.selective_penalty * selective)), 1.0)
+def after_ignored(trust, m):
+    """A public complaint nobody answered. The complainer is then ``snubbed`` until they see the
+    business answer someone else (``sees_others_answered``), which costs them more."""
+    return loss(trust, m.loss_ignored, 1.0)
+
+
+@rule
+def sees_others_answered(kind, snubbed):
+    """Whether one sighting shows a complainer the business ignored (``snubbed``) that it answers
+    others in public: a caring reply or a recovery (Gu & Ye 2014: the unanswered who see others
+    answered think less of the business). Once per ignored complaint: the caller clears
+    ``snubbed``."""
+    return snubbed and (kind == CARE or kind == RECOVERY)
+
+
+@rule
+def snub_factor(m):
+    """What a snubbed complainer keeps of their trust on seeing others answered (a factor of the
+    witness's ``keep_trust``, rules.witness_factor)."""
+    return 1.0 - min(1.0, m.loss_ignored * m.selective_penalty)
 
 
 @rule

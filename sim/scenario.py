@@ -182,7 +182,8 @@ class Mechanisms(_Strict):
     loss_ignored: float = param(0.25, ge=0, le=1, unit="fraction of trust", source="000 (slow to build, fast to lose)",
                                 doc="Further trust lost when a public complaint is ignored.")
     selective_penalty: float = param(0.5, ge=0, le=10, unit="multiplier", source="Gu & Ye 2014",
-                                     doc="Extra weight of an ignored complaint when others were answered there that day.")
+                                     doc="Extra loss, as a multiple of loss_ignored, of an ignored complainer when they see "
+                                         "the business answer someone else (rules.snub_factor).")
     recovery_success: float = param(0.6, ge=0, le=1, unit="probability", source="Michel & Meuter 2008",
                                     doc="Chance that an authentic recovery satisfies (scaled by care).")
     recovery_bonus: float = param(0.3, ge=0, le=1, unit="fraction of gap to 1", source="000; de Matos et al. 2007",
@@ -214,8 +215,14 @@ class Mechanisms(_Strict):
                                  doc="Trust lost by a witness of a promotional post.")
     mention_positive: float = param(0.03, ge=0, le=1, unit="fraction of gap to 1", source="001 (peers more credible)",
                                     doc="Trust gain of a witness of a peer's positive mention.")
-    mention_negative: float = param(0.06, ge=0, le=1, unit="fraction of trust", source="East, Hammond & Wright 2007",
-                                    doc="Trust lost by a witness of a peer's negative mention.")
+    mention_negative: float = param(0.10, ge=0, le=1, unit="fraction of trust", source="hand-calibrated (P14)",
+                                    doc="Trust lost by a witness of a peer's negative mention. A fraction of trust, "
+                                        "where a positive mention closes a fraction of the gap to 1: at the trust "
+                                        "people hold (about 0.29) one negative mention takes about 1.3 times what "
+                                        "one positive mention gives (P14, 'each negative weighs more'; at 0.06 it "
+                                        "took 0.8 times). The size is an assumption: East, Hammond & Lomax 2008 "
+                                        "found negative word of mouth moving purchase intent less than positive on "
+                                        "average.")
     reshare: float = param(0.002, ge=0, le=1, unit="per witness", source="002 (network effect)",
                            doc="Chance a witness passes a thread on into another venue.")
     wom_positive: float = param(0.15, ge=0, le=1, unit="per post", source="001",

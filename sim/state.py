@@ -47,6 +47,8 @@ ARRAYS = (
     Array("aggrieved", "pair", np.bool_, "carries an unresolved grievance from an accident"),
     Array("recoveries", "pair", np.uint16, "accident reports it answered in public"),
     Array("ignored", "pair", np.uint16, "public accident reports it left unanswered"),
+    Array("snubbed", "pair", np.bool_, "complained in public, was ignored, and has not yet seen it answer anyone "
+          "(rules.sees_others_answered)"),
     Array("departures", "pair", np.uint16, "times the person left it as a customer"),
     Array("seen_day", "pair", np.uint16, "last day the person saw a thread about it, 0 never"),
     Array("holds", "pair", np.uint8, "offers seen yesterday: bit 1 a coupon, bit 2 a promotional post"),

@@ -18,15 +18,45 @@ def main() -> None:
     print(means[cols].round(3).to_string())
 
     pairs = tp.experiential_vs_silent.__wrapped__()
-    ratios, shares = [], []
+    shares = []
     for exp, sil in pairs:
         a, s = tp.focal_agents(exp), tp.focal_agents(sil)
         addressed = a.contacts > 0
-        ratios.append(exp.summary().loc["focal", "reach"] / addressed.sum())
         gain = a.trust - s.trust
         shares.append(gain[~addressed].sum() / gain.sum())
-    print(f"P1 witnesses per participant: {np.mean(ratios):.1f}; share of the trust gained held by people "
-          f"never addressed: {np.mean(shares):.0%}")
+    w = tp.reply_witnesses.__wrapped__()
+    quiet = tp.default().mechanisms.attention_quiet
+    for v in ("niche", "popular"):
+        print(f"P1 {v}: witnesses per reply {w[v, None].mean():.1f} (replicates {w[v, None].min():.1f}-"
+              f"{w[v, None].max():.1f}; per participant {w[v, None].mean() / tp.PARTICIPANTS:.1f}), with attention cut "
+              f"tenfold {w[v, quiet / 10].mean():.1f}")
+    print(f"P1 share of the trust gained held by people never addressed: {min(shares):.0%}-{max(shares):.0%}")
+
+    occasions, days = tp.purchase_occasions_and_stays.__wrapped__()
+    raw = [occasions[k, :, 1].sum() / occasions[k, :, 0].sum() for k in (0, 1)]
+    sow1, sow0, _, _ = tp.at_equal_trust(occasions)
+    hz1, hz0, obs, exp_ = tp.at_equal_trust(days)
+    print(f"P4 share of purchase occasions to their own business: L0 {raw[0]:.3f}, L1+ {raw[1]:.3f}; at equal trust "
+          f"L1+ {sow1:.3f} vs {sow0:.3f}; departures of L1+ customers {obs:.0f} vs {exp_:.0f} expected at L0 with the "
+          f"same trust ({hz1 * 365:.2f} vs {hz0 * 365:.2f} a year)")
+
+    curves = [tp.gain_curve(seed, 240, 240 + 365) for seed in tp.replicate_seeds(tp.SEED + 12, 4)]
+    rise = [int(np.argmax(g[:241] >= 0.5 * g[240])) for g in curves]
+    fall = [int(np.argmax(g[240:] <= 0.5 * g[240])) for g in curves]
+    left = [g[-1] / g[240] for g in curves]
+    print(f"P12 built over 240 days {min(g[240] for g in curves):.4f}-{max(g[240] for g in curves):.4f}, half of it in "
+          f"{min(rise)}-{max(rise)} days; half gone {min(fall)}-{max(fall)} days after stopping; left after a year "
+          f"{min(left):.0%}-{max(left):.0%}")
+    replies, ignored, successes = tp.answered_and_ignored.__wrapped__()
+    earned, lost = successes[:, 1] - successes[:, 0], ignored[:, 1] - ignored[:, 2]
+    print(f"P12 per event: a purchase that went well +{earned.mean():.4f} (n={len(earned)}), a caring reply "
+          f"+{(replies[:, 1] - replies[:, 0]).mean():.4f} (n={len(replies)}), an ignored complaint -{lost.mean():.4f} "
+          f"(n={len(lost)}; {lost.mean() / earned.mean():.1f} times a success)")
+    saw = ignored[:, 0] == 1
+    share = (ignored[:, 1] - ignored[:, 3]) / ignored[:, 1]
+    p = tp.stats.ttest_ind(share[saw], share[~saw], equal_var=False, alternative="greater").pvalue
+    print(f"P13 ignored complainers, share of trust lost within 30 days: saw others answered {share[saw].mean():.3f} "
+          f"(n={saw.sum()}), saw none {share[~saw].mean():.3f} (n={(~saw).sum()}), p={p:.1g}")
 
     rows = []
     for i, r in enumerate(tp.selective_runs.__wrapped__()):
@@ -43,12 +73,36 @@ def main() -> None:
           f"(n={len(once)}; {(once > none.median()).mean():.0%} above the no-accident median), two recovered "
           f"{twice.mean():.3f} (n={len(twice)}), ignored {ignored.mean():.3f} (n={len(ignored)})")
 
+    first, later = tp.recoveries_30_days_on.__wrapped__()
+    print(f"P2 30 days after a recovered mild accident, less the drift of accident-free customers: first "
+          f"{first.mean():+.3f} (n={len(first)}, {(first > 0).mean():.0%} above zero, p="
+          f"{tp.stats.ttest_1samp(first, 0.0, alternative='greater').pvalue:.1g}), later {later.mean():+.3f} "
+          f"(n={len(later)}), Welch p={tp.stats.ttest_ind(first, later, equal_var=False).pvalue:.1g}")
+
     ts = presets.timeseries
     ordinary = ts[(ts.step > 0) & ts.policy.isin(["broadcast", "silent"])]
     totals = ordinary.groupby(["arm", "replicate", "business"], observed=True)[
         ["mentions_positive", "mentions_negative"]].sum()
     ratio = np.exp(np.log(totals.mentions_positive / totals.mentions_negative).mean())
     print(f"P14 positive:negative mentions for businesses under broadcast or silent policies: {ratio:.2f}:1")
+    m = tp.default().mechanisms
+    weights = []
+    for _, sil in pairs:
+        t = sil.agents.trust.to_numpy()
+        added = tp.rules.after_witnessing(t, tp.rules.witness_factor(tp.rules.MENTION_POSITIVE, 1.0, 1.0, m), 1.0) - t
+        removed = t - tp.rules.after_witnessing(t, 1.0, tp.rules.witness_factor(tp.rules.MENTION_NEGATIVE, 1.0, 1.0, m))
+        weights.append((t.mean(), added.mean(), removed.mean()))
+    w = np.array(weights)
+    print(f"P14 at the trust people hold (mean {w[:, 0].mean():.3f}): a positive mention +{w[:, 1].mean():.4f}, a "
+          f"negative one -{w[:, 2].mean():.4f} ({(w[:, 2] / w[:, 1]).min():.2f}-{(w[:, 2] / w[:, 1]).max():.2f} times)")
+    kept = []
+    churned = tp.default().with_overrides({"businesses.focal.turnover": 2.0})
+    for seed in tp.replicate_seeds(tp.SEED + 11, 6):
+        a, b = (tp.sim.run(churned.with_overrides({"businesses.focal.policy.capture": c}), engine=tp.ENGINE, seed=seed,
+                           progress=False).summary().loc["focal"] for c in (True, False))
+        kept.append((a.level1 + a.level2 + a.level3, b.level1 + b.level2 + b.level3))
+    kept = np.array(kept)
+    print(f"P10 turnover 2.0: people at L1+ with a capture process {kept[:, 0].mean():.1f}, without {kept[:, 1].mean():.1f}")
 
 
 if __name__ == "__main__":

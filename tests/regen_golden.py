@@ -10,9 +10,12 @@ GOLDEN = Path(__file__).parent / "data" / "golden_agents.csv"
 
 
 def golden_summary(engine: str = "agents") -> pd.DataFrame:
+    # Small, and busy enough that every path is on it: intimacy up to L3, coupons redeemed,
+    # accidents answered and ignored (test_golden_small_run checks that they happen).
     sc = sim.load_scenario("default").with_overrides(
-        {"population.engaged": 120, "population.observer_ratio": 5, "businesses.focal.failure_rate": 0.1})
-    summary = sim.run(sc, engine=engine, seed=20261122, steps=45).summary()
+        {"population.engaged": 300, "population.observer_ratio": 3, "businesses.focal.failure_rate": 0.1,
+         "businesses.focal.staff_capacity": 3, "businesses.rival.policy": "coupon"})
+    summary = sim.run(sc, engine=engine, seed=20261122, steps=180).summary()
     summary.index = summary.index.astype(str)
     return summary
 

@@ -58,7 +58,7 @@ def test_coupons_move_category_purchases_rather_than_create_them():
         # purchases still bought ahead at the end were taken from occasions after the horizon
         extra.append(a.purchases.sum() - b.purchases.sum() - ahead)
     assert min(redeemed) > 1000, "the coupon policy should see coupons redeemed"
-    # Measured: -105 to -122 against 5,664-6,081 redemptions (before the budget: +1 per redemption).
+    # Measured: -90 to -107 against 5,648-6,215 redemptions (before the budget: +1 per redemption).
     assert np.all(np.abs(extra) < 0.05 * np.mean(redeemed)), (extra, redeemed)
 
 
@@ -72,7 +72,7 @@ def test_p15_redeemers_are_mostly_new_and_a_minority_returns_at_full_price():
     assert new.mean() > 0.5, new  # most redeemers are new to the business
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.61-0.65 (4 replicates, default scenario): redeemers are new to "
+@pytest.mark.xfail(strict=True, reason="measured 0.60-0.64 (4 replicates, default scenario): redeemers are new to "
                                        "the business in a majority but well short of Dholakia's ~80%; the model "
                                        "does not yet reproduce this part of P15 (issue 11)")
 def test_p15_about_80_percent_of_redeemers_are_new():
@@ -90,7 +90,7 @@ def test_p16_repeat_after_a_coupon_is_lower_than_after_full_price():
     assert np.all(coupon < full), (coupon, full)
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.18-0.21 after a coupon vs 0.28 after a full-price switch "
+@pytest.mark.xfail(strict=True, reason="measured 0.20 after a coupon vs 0.28-0.29 after a full-price switch "
                                        "(4 replicates): the direction holds, the size does not; a switcher's next "
                                        "purchase also goes to the business by chance (issue 11)")
 def test_p16_repeat_rates_sit_in_dodsons_ranges():
@@ -125,7 +125,7 @@ def stopped_against_never():
 def test_p17_trust_returns_once_coupons_stop(stopped_against_never):
     """P17 (DelVecchio, Henard & Freling 2006): a business that runs coupons for half a year and
     then stops ends the year with the trust it would have had without them (within 0.01 on the
-    0-1 scale; measured within 0.0036 in every replicate), while during the coupons its purchases
+    0-1 scale; measured within 0.0045 in every replicate), while during the coupons its purchases
     were up."""
     d = stopped_against_never
     assert d.lift.mean() > 0.03, d  # the coupons did sell while they ran
@@ -134,8 +134,8 @@ def test_p17_trust_returns_once_coupons_stop(stopped_against_never):
 
 def test_p17_no_clear_lasting_gain_in_customers(stopped_against_never):
     """Nor a lasting gain in customers: the paired year-end difference is not clearly positive
-    (one-sided t-test at 5%). A weak statement, as it must be at this noise: measured -1.6% on
-    average with a replicate spread of 6.7% (10 replicates, p = 0.48 either way), so an equivalence
+    (one-sided t-test at 5%). A weak statement, as it must be at this noise: measured -2.1% on
+    average with a replicate spread of 5.2% (10 replicates, one-sided p = 0.88), so an equivalence
     band of a few percent cannot be shown with a number of replicates a test suite can afford."""
     from scipy import stats
 

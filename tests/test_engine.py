@@ -84,6 +84,8 @@ def test_golden_small_run():
     from tests.regen_golden import golden_summary
 
     expected = pd.read_csv(GOLDEN, index_col=0)
+    for col in ("level2", "level3", "redemptions", "accidents_handled", "accidents_ignored", "mentions_negative"):
+        assert expected[col].sum() > 0, f"the golden run should reach {col}"
     for engine in ("agents", "fast"):  # the compiled engine docks to the same numbers
         pd.testing.assert_frame_equal(golden_summary(engine), expected, check_dtype=False, rtol=1e-9)
 

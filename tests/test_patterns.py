@@ -5,7 +5,6 @@ tolerance, on the shipped scenarios and presets. The measured values are recorde
 A pattern the model cannot reproduce is a finding, reported, not a test to bend.
 """
 
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,8 @@ import sim
 from sim import rules
 from sim.agents import TrustModel
 from sim.compare import compare, replicate_seeds
+from sim.fast.run import FastModel
+from sim.state import TRUST_ALL
 
 ENGINE = "fast"
 REPLICATES = 10
@@ -74,48 +75,74 @@ def focal_agents(res):
 
 
 # ---- P1 ---------------------------------------------------------------------------------------
-def test_p1_witnesses_outnumber_participants_tenfold_and_hold_most_of_the_trust_gained(experiential_vs_silent):
-    ratios, share_unaddressed = [], []
+# A reply's witnesses, measured: a business that answers about one post every ten days in one
+# venue, with nothing else about it in public (no accidents, no word of mouth, no resharing), so
+# that the people who ever saw a thread about it are the witnesses of its replies. Distinct people,
+# so someone who saw two replies counts once (a slight undercount).
+SPARSE_REPLIES = {"mechanisms.reshare": 0.0, "mechanisms.wom_positive": 0.0, "mechanisms.wom_negative": 0.0,
+                  "businesses.focal.failure_rate": 0.0, "businesses.focal.staff_capacity": 0.1}
+PARTICIPANTS = 2  # the person answered and the staff member answering
+
+
+def witnesses_per_reply(venue, attention=None, replicates=4):
+    over = {**SPARSE_REPLIES, "businesses.focal.policy.venues": [venue]}
+    if attention is not None:
+        over["mechanisms.attention_quiet"] = attention
+    sc = default().with_overrides(over)
+    out = []
+    for s in replicate_seeds(SEED + 1, replicates):
+        f = sim.run(sc, engine=ENGINE, seed=s, progress=False).summary().loc["focal"]
+        assert f.replies >= 10, f"only {f.replies} replies"
+        out.append(f.reach / f.replies)
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def reply_witnesses():
+    quiet = default().mechanisms.attention_quiet
+    return {(v, a): witnesses_per_reply(v, a) for v in ("niche", "popular") for a in (None, quiet / 10)}
+
+
+def test_p1_witnesses_of_a_reply_fall_when_attention_falls(reply_witnesses):
+    """The audience of a reply is made by attention: cut members' attention tenfold and every
+    replicate's reply draws fewer witnesses, in the niche and the popular venue alike.
+    Measured: niche 62.1 -> 32.2 witnesses per reply, popular 44.5 -> 4.8 (the niche's members
+    are limited by what they can read in a day, so their reading falls less)."""
+    quiet = default().mechanisms.attention_quiet
+    for v in ("niche", "popular"):
+        fewer = reply_witnesses[v, None] - reply_witnesses[v, quiet / 10]
+        assert clearly_positive(fewer) and (fewer > 0).all(), (v, reply_witnesses[v, None], fewer)
+
+
+@pytest.mark.xfail(strict=True, reason="measured 22-31 witnesses per participant (44.5 per reply in the "
+                                       "popular venue, 62.1 in the niche, 4 replicates): the audience of one reply is "
+                                       "2-3 times the tenfold of P1; the model does not reproduce it (docs/ODD.md 1.2)")
+def test_p1_witnesses_of_a_reply_outnumber_its_participants_about_tenfold(reply_witnesses):
+    """Tenfold within a factor of two: between 5 and 20 distinct witnesses per participant."""
+    for v in ("niche", "popular"):
+        ratio = reply_witnesses[v, None] / PARTICIPANTS
+        assert ((ratio >= 5) & (ratio <= 20)).all(), (v, ratio)
+
+
+def test_p1_most_of_the_trust_gained_sits_with_people_never_addressed(experiential_vs_silent):
+    share_unaddressed = []
     for exp, sil in experiential_vs_silent:
         a, s = focal_agents(exp), focal_agents(sil)
         addressed = a.contacts > 0
-        reach = exp.summary().loc["focal", "reach"]
-        ratios.append(reach / addressed.sum())
         gain = a.trust - s.trust  # same seed: the difference is the policy's doing
         share_unaddressed.append(gain[~addressed].sum() / gain.sum())
-    ratio = float(np.mean(ratios))
-    assert 5 <= ratio <= 25, f"witnesses per participant {ratio:.1f}, expected about 10"
     assert min(share_unaddressed) > 0.5, f"share of trust gained by people never addressed: {share_unaddressed}"
 
 
 # ---- P2 ---------------------------------------------------------------------------------------
-def test_p2_recovery_paradox_is_small_not_universal_gone_after_a_second_accident(selective_runs):
-    rows = pd.concat([focal_agents(r).assign(run=i) for i, r in enumerate(selective_runs)])
-    engaged = rows[rows.role == "engaged"]
-    # comparable customers: engaged people the business also answered, who had no accident
-    none = engaged[(engaged.accidents == 0) & (engaged.contacts > 0)].trust
-    recovered_once = engaged[(engaged.accidents == 1) & (engaged.recoveries == 1)].trust
-    ignored = engaged[(engaged.ignored >= 1)].trust
-    effect = recovered_once.mean() - none.mean()
-    assert len(recovered_once) >= 30 and len(ignored) >= 30
-    assert 0 < effect < 0.1, f"recovery paradox effect {effect:.3f}: should be small and positive"
-    assert (recovered_once > none.median()).mean() < 0.9, "the paradox should not be universal"
-    # after a second accident: test_p2_the_paradox_vanishes_after_a_second_accident, on a scenario
-    # that produces enough of them (here there are too few to say anything)
-    gap = none.mean() - ignored.mean()
-    assert gap > effect and gap > 0.1 * none.mean(), f"an ignored accident costs {gap:.3f}, a recovery gains {effect:.3f}"
-
-
-def test_p2_the_paradox_vanishes_after_a_second_accident(monkeypatch):
-    """Maxham & Netemeyer 2002: a recovered first accident leaves the customer above where they
-    stood before it, a recovered second one does not. Measured from behaviour on the Mesa engine in
-    a scenario built to produce many recovered accidents (frequent failures, every accident
-    reported, an experiential business with the capacity to answer them all): for every mild
-    accident the business recovered in public, the customer's trust 30 days later minus their trust
-    before the accident, less the change over the same 30 days of its customers who never had an
-    accident. Measured (6 seeds): +0.042 after first accidents (n = 299), -0.023 after later ones
-    (n = 45), Welch p = 3e-12."""
-    from sim.agents import TrustModel, people
+@pytest.fixture(scope="module")
+def recoveries_30_days_on():
+    """Every mild accident the business recovered in public, on the Mesa engine, in a scenario
+    built to produce many (frequent failures, every accident reported, an experiential business
+    with the capacity to answer them all; 6 seeds): the customer's trust 30 days later minus their
+    trust before the accident, less the change over the same 30 days of its customers who never
+    had an accident. Returns (after first accidents, after later ones)."""
+    from sim.agents import people
 
     sc = default().with_overrides({
         "population.engaged": 500, "businesses.focal.failure_rate": 0.08, "businesses.focal.staff_capacity": 40,
@@ -129,26 +156,58 @@ def test_p2_the_paradox_vanishes_after_a_second_accident(monkeypatch):
         answer(self, j, post, u)
         recoveries.append((self.model.steps, self.pos, j, post.first, post.severe, post.pre))
 
-    monkeypatch.setattr(people.Person, "receive_recovery", logged)
     after = {True: [], False: []}
-    for seed in range(6):
-        recoveries.clear()
-        model = TrustModel(sc, rng=seed)
-        history = [model.state.trust.copy()]
-        for _ in range(sc.steps):
-            model.step()
-            history.append(model.state.trust.copy())
-        trust = np.array(history)
-        calm = np.flatnonzero((model.state.accidents[:, 0] == 0) & (model.state.supplier == 0))
-        for day, pos, j, first, severe, pre in recoveries:
-            if j == 0 and not severe and day + window <= sc.steps:
-                drift = (trust[day + window, calm, 0] - trust[day, calm, 0]).mean()
-                after[bool(first)].append(trust[day + window, pos, 0] - pre - drift)
-    first, later = np.array(after[True]), np.array(after[False])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(people.Person, "receive_recovery", logged)
+        for seed in range(6):
+            recoveries.clear()
+            model = TrustModel(sc, rng=seed)
+            history = [model.state.trust.copy()]
+            for _ in range(sc.steps):
+                model.step()
+                history.append(model.state.trust.copy())
+            trust = np.array(history)
+            calm = np.flatnonzero((model.state.accidents[:, 0] == 0) & (model.state.supplier == 0))
+            for day, pos, j, first, severe, pre in recoveries:
+                if j == 0 and not severe and day + window <= sc.steps:
+                    drift = (trust[day + window, calm, 0] - trust[day, calm, 0]).mean()
+                    after[bool(first)].append(trust[day + window, pos, 0] - pre - drift)
+    return np.array(after[True]), np.array(after[False])
+
+
+def test_p2_the_recovery_paradox_is_real_small_and_not_universal(recoveries_30_days_on):
+    """de Matos et al. 2007, Michel & Meuter 2008: 30 days after a recovered first mild accident
+    the customer stands clearly above where they stood before it (one-sided t-test at 1%), by
+    less than 0.1, and not every one of them does (fewer than 90%). Measured: docs/ODD.md 1.2."""
+    first, _ = recoveries_30_days_on
+    assert len(first) >= 100, len(first)
+    assert first.mean() > 0 and stats.ttest_1samp(first, 0.0, alternative="greater").pvalue < 0.01, first.mean()
+    assert first.mean() < 0.1, f"the paradox should be small: {first.mean():+.3f}"
+    assert (first > 0).mean() < 0.9, f"the paradox should not be universal: {(first > 0).mean():.0%} gain"
+
+
+def test_p2_the_paradox_vanishes_after_a_second_accident(recoveries_30_days_on):
+    """Maxham & Netemeyer 2002: after a recovered second accident the customer does not end above
+    where they stood before it, and the two effects differ (Welch, 1%); at least 30 of them."""
+    first, later = recoveries_30_days_on
     assert len(later) >= 30, f"only {len(later)} recovered second accidents: the scenario should produce more"
-    assert first.mean() > 0, f"first accidents: {first.mean():+.3f}"  # the paradox, 30 days on
-    assert later.mean() <= 0, f"second accidents: {later.mean():+.3f}"  # gone after a second
+    assert later.mean() <= 0, f"second accidents: {later.mean():+.3f}"
     assert stats.ttest_ind(first, later, equal_var=False).pvalue < 0.01
+
+
+def test_p2_an_ignored_accident_costs_far_more(selective_runs):
+    """With capacity for only some complaints (failure rate 0.15, random priority): engaged
+    customers whose accident report was ignored end the year more than 10% below the answered
+    customers who had no accident, clearly (one-sided Welch at 1%). (At the year's end, customers
+    with one recovered accident sit where those without one do: the paradox fades, docs/ODD.md 1.2.)"""
+    rows = pd.concat([focal_agents(r).assign(run=i) for i, r in enumerate(selective_runs)])
+    engaged = rows[rows.role == "engaged"]
+    none = engaged[(engaged.accidents == 0) & (engaged.contacts > 0)].trust
+    ignored = engaged[(engaged.ignored >= 1)].trust
+    assert len(ignored) >= 30, len(ignored)
+    gap = none.mean() - ignored.mean()
+    assert gap > 0.1 * none.mean(), f"an ignored accident costs {gap:.3f}"
+    assert stats.ttest_ind(none, ignored, equal_var=False, alternative="greater").pvalue < 0.01
 
 
 # ---- P3 ---------------------------------------------------------------------------------------
@@ -161,19 +220,84 @@ def test_p3_intimacy_is_a_ladder_and_l3_needs_repeat_contact(presets, experienti
 
 
 # ---- P4 ---------------------------------------------------------------------------------------
-def test_p4_intimacy_means_more_wallet_and_fewer_defections(experiential_vs_silent):
-    m = default().mechanisms
-    sow, leave = {0: [], 1: []}, {0: [], 1: []}
-    for exp, _ in experiential_vs_silent:
-        a = focal_agents(exp)
-        customers = a[a.is_customer]
-        for key, grp in ((0, customers[customers.level == 0]), (1, customers[customers.level >= 1])):
-            sow[key].append(rules.share_of_wallet(grp.trust.to_numpy(), grp.level.to_numpy(), m).mean())
-        ever = a[a.is_customer | (a.departures > 0)]
-        for key, grp in ((0, ever[ever.level == 0]), (1, ever[ever.level >= 1])):
-            leave[key].append(grp.departures.mean())
-    assert np.mean(sow[1]) > np.mean(sow[0]) + 0.05
-    assert np.mean(leave[1]) < np.mean(leave[0])
+TRUST_BINS = np.linspace(0.0, 1.0, 21)
+
+
+@pytest.fixture(scope="module")
+def purchase_occasions_and_stays():
+    """The Mesa engine's customers, logged as they act, in a year of the default scenario (6,600
+    people) where rivals make shiny offers on half the days: for every purchase occasion of a
+    customer, their intimacy level (0, or 1 and above) with their business, their trust in it and
+    whether the purchase went to it; for every customer-day, the same and whether they left. The
+    counts are kept per band of trust (TRUST_BINS), so that intimacy can be compared with trust
+    held equal."""
+    from sim.agents.people import Person
+
+    occasions = np.zeros((2, len(TRUST_BINS) - 1, 2))  # [level >= 1][trust band][occasions, to their business]
+    days = np.zeros((2, len(TRUST_BINS) - 1, 2))  # [level >= 1][trust band][customer-days, departures]
+    choose, offers = Person.choose_business, TrustModel._offers_and_defections
+
+    def band(trust):
+        return np.clip(np.digitize(trust, TRUST_BINS) - 1, 0, len(TRUST_BINS) - 2)
+
+    def on_choose(self, u_wallet, u_pick):
+        s = self.supplier
+        if s < 0:
+            return choose(self, u_wallet, u_pick)
+        k, b = min(int(self.model.state.level[self.pos, s]), 1), band(self.model.state.trust[self.pos, s])
+        j = choose(self, u_wallet, u_pick)
+        occasions[k, b] += (1, j == s)
+        return j
+
+    def on_offers(self):
+        st = self.state
+        who = np.flatnonzero(st.supplier >= 0)
+        s = st.supplier[who].astype(int)
+        k, b = np.minimum(st.level[who, s], 1), band(st.trust[who, s])
+        offers(self)
+        left = st.supplier[who] != s
+        np.add.at(days, (k, b, 0), 1)
+        np.add.at(days, (k[left], b[left], 1), 1)
+
+    sc = default().with_overrides({"population.engaged": 600, "mechanisms.offer_rate": 0.5})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Person, "choose_business", on_choose)
+        mp.setattr(TrustModel, "_offers_and_defections", on_offers)
+        TrustModel(sc, rng=SEED).run_for(sc.steps)
+    return occasions, days
+
+
+def at_equal_trust(counts):
+    """For people at intimacy 1+ (counts[1]): the rate of the event (counts[..., 1] per
+    counts[..., 0]) they showed, and the rate people at intimacy 0 show at the same trust
+    (each band's level-0 rate, weighted by the level-1+ counts in that band)."""
+    n0, e0 = counts[0, :, 0], counts[0, :, 1]
+    n1, e1 = counts[1, :, 0], counts[1, :, 1]
+    both = (n0 > 0) & (n1 > 0)
+    expected = (n1[both] * e0[both] / n0[both]).sum()
+    return e1[both].sum() / n1[both].sum(), expected / n1[both].sum(), e1[both].sum(), expected
+
+
+def test_p4_intimacy_means_more_wallet_at_the_same_trust(purchase_occasions_and_stays):
+    """Of a customer's purchase occasions, the share that goes to their own business is higher
+    at intimacy 1+ than at intimacy 0 by more than 0.05, with trust held equal (and without:
+    intimacy comes with trust). Measured: see docs/ODD.md 1.2."""
+    occasions, _ = purchase_occasions_and_stays
+    raw = [occasions[k, :, 1].sum() / occasions[k, :, 0].sum() for k in (0, 1)]
+    intimate, same_trust, _, _ = at_equal_trust(occasions)
+    assert occasions[1, :, 0].sum() >= 300, occasions[1, :, 0].sum()
+    assert raw[1] > raw[0] + 0.05, raw
+    assert intimate > same_trust + 0.05, (intimate, same_trust)
+
+
+def test_p4_intimacy_means_fewer_moves_to_a_rivals_offer_at_the_same_trust(purchase_occasions_and_stays):
+    """Customers at intimacy 1+ leave for a rival (whose offers come on half the days) less often
+    than customers at intimacy 0 with the same trust would: fewer departures than expected, by a
+    one-sided Poisson test at 1%."""
+    _, days = purchase_occasions_and_stays
+    rate, same_trust, observed, expected = at_equal_trust(days)
+    assert observed >= 30, observed
+    assert rate < same_trust and stats.poisson.cdf(observed, expected) < 0.01, (observed, expected)
 
 
 # ---- P5 ---------------------------------------------------------------------------------------
@@ -260,6 +384,19 @@ def test_p10_scripted_caring_and_turnover_without_capture_weaken_every_gain(pres
     assert clearly_positive(diffs[:, 0]) and clearly_positive(diffs[:, 1])
 
 
+def test_p10_a_capture_process_keeps_what_departing_staff_knew():
+    """With the same turnover (2.0 a year), a business that captures what its staff learn about
+    customers ends the year with clearly more of them at intimacy 1+ than one that does not: the
+    knowledge leaves with the staff, not the care (which turnover weakens in both)."""
+    churned = default().with_overrides({"businesses.focal.turnover": 2.0})
+    kept = []
+    for s in replicate_seeds(SEED + 11, 6):
+        a, b = (sim.run(churned.with_overrides({"businesses.focal.policy.capture": c}), engine=ENGINE, seed=s,
+                        progress=False).summary().loc["focal"] for c in (True, False))
+        kept.append((a.level1 + a.level2 + a.level3) - (b.level1 + b.level2 + b.level3))
+    assert clearly_positive(np.array(kept)), kept
+
+
 # ---- P11 --------------------------------------------------------------------------------------
 def test_p11_with_poor_quality_no_policy_sustains_trust_or_profit(presets):
     """Social media is not a saving grace (004): under every policy, poor quality costs trust,
@@ -277,47 +414,125 @@ def test_p11_with_poor_quality_no_policy_sustains_trust_or_profit(presets):
 
 
 # ---- P12 --------------------------------------------------------------------------------------
-def test_p12_trust_decays_without_maintenance_and_falls_faster_than_it_rises():
-    sc = default().with_overrides({"population.engaged": 300})
-    model = TrustModel(sc, rng=SEED)
-    baseline = sc.population.trust_baseline
-    model.run_for(120)
-    built = model.businesses[0].trust_all - baseline
-    spec = model.specs[0] = replace(model.specs[0], capacity=0.0)  # the business stops engaging
-    model.businesses[0].spec = spec
-    model.run_for(180)
-    left = model.businesses[0].trust_all - baseline
-    assert built > 0.01 and left < 0.5 * built, (built, left)
-    m = sc.mechanisms
-    t = 0.5
-    assert t - rules.after_ignored(t, 0, m) > rules.after_reply(t, 1.0, m) - t  # one loss outweighs one gain
+def gain_curve(seed, engaged_days, days):
+    """Daily trust (everyone) in the focal business when it engages as the default scenario says
+    for ``engaged_days`` and then stops (no capacity at all), less that of the same seed with the
+    focal business silent throughout: what its engagement built and what is left of it."""
+    sc = default().with_overrides({"steps": days})
+    curves = []
+    for policy in ("experiential", "silent"):
+        model = FastModel(sc.with_overrides({"businesses.focal.policy": policy}), seed, days, threads=1)
+        model.advance(engaged_days)
+        model.biz.mix[0, :] = 0.0  # the focal business stops engaging; nothing else changes
+        model.advance(days - engaged_days)
+        curves.append(model.history[:, 0, TRUST_ALL])
+    return curves[0] - curves[1]
+
+
+def test_p12_trust_decays_toward_baseline_without_maintenance():
+    """Trust an experiential business built over 240 days, once it stops engaging: more than half
+    of it is gone a year later and it falls all the way, in every replicate. Measured (4
+    replicates): built 0.051-0.055 over silence, half of it in 49-53 days; half gone 100-125 days
+    after stopping, 8-13% left after a year. (It falls more slowly than it rose: what fades is
+    only the unmaintained drift, 7.4; see test_p12_trust_falls_faster_than_it_rises.)"""
+    for seed in replicate_seeds(SEED + 12, 4):
+        g = gain_curve(seed, 240, 240 + 365)
+        built, after_half_year, after_year = g[240], g[240 + 180], g[-1]
+        assert built > 0.02, built
+        assert after_year < 0.5 * built and after_year < after_half_year < built, (built, after_half_year, after_year)
+
+
+@pytest.fixture(scope="module")
+def answered_and_ignored():
+    """The Mesa engine's own agents, logged as they are answered or ignored, in a run where the
+    business can answer only some posts (two a day, at random, failure rate 0.2; 16,500 people, 3
+    replicates): per
+    caring reply the trust before and after; per ignored complaint the trust before and after,
+    then 30 days later, and whether by then the complainer had seen the business answer someone
+    else (their ``snubbed`` mark was taken off by rules.sees_others_answered)."""
+    from sim.agents.people import Person
+
+    window = 30
+    replies, ignored, open_, successes = [], [], [], []
+    reply, ignore, buy = Person.receive_reply, Person.be_ignored, Person.buy
+
+    def on_buy(self, j, coupon, rng):
+        st = self.model.state
+        before, accidents = float(st.trust[self.pos, j]), int(st.accidents[self.pos, j])
+        report = buy(self, j, coupon, rng)
+        if st.accidents[self.pos, j] == accidents:  # it went well
+            successes.append((before, float(st.trust[self.pos, j])))
+        return report
+
+    def on_reply(self, j, kind, u):
+        before = float(self.model.state.trust[self.pos, j])
+        reply(self, j, kind, u)
+        replies.append((before, float(self.model.state.trust[self.pos, j])))
+
+    def on_ignored(self, j):
+        before = float(self.model.state.trust[self.pos, j])
+        ignore(self, j)
+        open_.append((self.model.steps, self.pos, j, before, float(self.model.state.trust[self.pos, j])))
+
+    sc = default().with_overrides({"population.engaged": 1500, "businesses.focal.failure_rate": 0.2,
+                                   "businesses.focal.staff_capacity": 2,
+                                   "businesses.focal.policy.priority": "random"})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Person, "receive_reply", on_reply)
+        mp.setattr(Person, "be_ignored", on_ignored)
+        mp.setattr(Person, "buy", on_buy)
+        for seed in replicate_seeds(SEED + 13, 3):
+            model = TrustModel(sc, rng=seed)
+            open_.clear()
+            for _ in range(sc.steps):
+                model.step()
+                st = model.state
+                while open_ and open_[0][0] + window <= model.steps:
+                    day, pos, j, before, after = open_.pop(0)
+                    ignored.append((not st.snubbed[pos, j], before, after, st.trust[pos, j]))
+    return np.array(replies, float), np.array(ignored, float), np.array(successes, float)
+
+
+def test_p12_trust_falls_faster_than_it_rises(answered_and_ignored):
+    """The asymmetry of trust (slow to build, fast to lose), measured where it happens: the mean
+    trust a complainer loses when their complaint is ignored is clearly more than the mean a
+    caring reply adds, at the trust each person held at that moment. Measured: see docs/ODD.md 1.2."""
+    replies, ignored, _ = answered_and_ignored
+    assert len(replies) >= 30 and len(ignored) >= 30, (len(replies), len(ignored))
+    gained = replies[:, 1] - replies[:, 0]
+    lost = ignored[:, 1] - ignored[:, 2]  # the moment it is ignored
+    assert stats.ttest_ind(lost, gained, equal_var=False, alternative="greater").pvalue < 0.01, (
+        lost.mean(), gained.mean())
 
 
 # ---- P13 --------------------------------------------------------------------------------------
-def test_p13_answering_some_complainers_and_ignoring_others_costs_the_ignored(monkeypatch):
-    """Complainers ignored on a day the business answered others in the same venue lose more
-    trust than complainers ignored where it answered nobody (Gu & Ye 2014). Observed on the Mesa
-    engine's own agents, in a run where the business can answer only some posts."""
-    from sim.agents.people import Person
+def test_p12_a_success_earns_trust_and_an_ignored_failure_costs_much_more(answered_and_ignored):
+    """Mechanism 4 (000): trust is slow to build, fast to lose. Measured on every purchase that
+    went well and every complaint left unanswered, at the trust the person held: a success
+    clearly earns trust (one-sided t-test at 1%), and an ignored complaint costs at least three
+    times what a success earns, on average."""
+    _, ignored, successes = answered_and_ignored
+    earned = successes[:, 1] - successes[:, 0]
+    lost = ignored[:, 1] - ignored[:, 2]
+    assert len(earned) >= 1000, len(earned)
+    assert earned.mean() > 0 and stats.ttest_1samp(earned, 0.0, alternative="greater").pvalue < 0.01, earned.mean()
+    assert lost.mean() >= 3 * earned.mean(), (lost.mean(), earned.mean())
 
-    seen = []
-    original = Person.be_ignored
 
-    def record(self, j, selective):
-        before = float(self.model.state.trust[self.pos, j])
-        original(self, j, selective)
-        seen.append((selective, before, float(self.model.state.trust[self.pos, j])))
-
-    monkeypatch.setattr(Person, "be_ignored", record)
-    sc = default().with_overrides({"population.engaged": 600, "businesses.focal.failure_rate": 0.15,
-                                   "businesses.focal.staff_capacity": 1,
-                                   "businesses.focal.policy.priority": "random"})
-    TrustModel(sc, rng=SEED).run_for(200)
-    seen = np.array(seen, float)
-    selective, plain = seen[seen[:, 0] == 1], seen[seen[:, 0] == 0]
-    assert len(selective) >= 5 and len(plain) >= 5, (len(selective), len(plain))
-    lost = lambda rows: ((rows[:, 1] - rows[:, 2]) / rows[:, 1]).mean()  # noqa: E731  share of trust lost
-    assert lost(selective) > 1.2 * lost(plain), (lost(selective), lost(plain))
+def test_p13_ignored_complainers_who_see_others_answered_lose_more(answered_and_ignored):
+    """Gu & Ye 2014: answering some complainers in public and ignoring others lowers the trust of
+    the ignored ones who see the answers. Among complainers the business ignored (Mesa engine,
+    a business that answers two posts a day at random), those who within 30 days saw it
+    answer someone else have lost clearly more of their trust by then (from before they were
+    ignored) than those who saw no answer: one-sided Welch test at 1%, at least 30 of each.
+    Seeing answers also shows them the business's care (witnessing gains), so this is the net of
+    the two, as people live it."""
+    _, seen, _ = answered_and_ignored
+    saw, not_saw = seen[seen[:, 0] == 1], seen[seen[:, 0] == 0]
+    assert len(saw) >= 30 and len(not_saw) >= 30, (len(saw), len(not_saw))
+    lost = lambda rows: (rows[:, 1] - rows[:, 3]) / rows[:, 1]  # noqa: E731  share of trust lost in 30 days
+    assert stats.ttest_ind(lost(saw), lost(not_saw), equal_var=False, alternative="greater").pvalue < 0.01, (
+        lost(saw).mean(), lost(not_saw).mean())
 
 
 # ---- P14 --------------------------------------------------------------------------------------
@@ -331,5 +546,21 @@ def test_p14_positive_mentions_outnumber_negative_about_three_to_one(presets):
     ratio = totals.mentions_positive / totals.mentions_negative
     typical = float(np.exp(np.log(ratio).mean()))
     assert 2.0 <= typical <= 4.5, f"positive:negative mentions {typical:.2f}:1"
+
+
+def test_p14_each_negative_mention_weighs_more_where_people_stand(experiential_vs_silent):
+    """One sighting of a negative mention against one of a positive mention, at the trust people
+    actually hold at the end of a year in every business of the silent arm (ordinary policies and
+    quality): the mean trust removed exceeds the mean trust added, in every replicate. (The two
+    weights are in different units, a fraction of trust against a fraction of the gap to 1, so
+    comparing the parameters says nothing.)"""
     m = default().mechanisms
-    assert m.mention_negative > m.mention_positive  # each negative mention weighs more
+    keep_pos = rules.witness_factor(rules.MENTION_POSITIVE, 1.0, 1.0, m)
+    keep_neg = rules.witness_factor(rules.MENTION_NEGATIVE, 1.0, 1.0, m)
+    ratios = []
+    for _, sil in experiential_vs_silent:
+        t = sil.agents.trust.to_numpy()
+        added = rules.after_witnessing(t, keep_pos, 1.0) - t
+        removed = t - rules.after_witnessing(t, 1.0, keep_neg)
+        ratios.append(removed.mean() / added.mean())
+    assert min(ratios) > 1.0, f"a negative mention weighs {min(ratios):.2f} times a positive one"

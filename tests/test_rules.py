@@ -55,12 +55,16 @@ def test_recovery_paradox_only_for_a_first_mild_satisfying_recovery(pre):
         after = rules.after_recovery(pre, fail, first, severe, satisfied, M)
         assert fail <= after < pre
     # ignored costs far more than a failure alone
-    assert rules.after_ignored(failed, 0.0, M) < failed
+    assert rules.after_ignored(failed, M) < failed
 
 
 @given(inner)
-def test_ignoring_someone_while_answering_others_costs_more(trust):
-    assert rules.after_ignored(trust, 1.0, M) < rules.after_ignored(trust, 0.0, M) < trust
+def test_an_ignored_complainer_who_sees_others_answered_loses_more(trust):
+    ignored = rules.after_ignored(trust, M)
+    assert rules.after_witnessing(ignored, 1.0, rules.snub_factor(M)) < ignored < trust
+    assert rules.sees_others_answered(rules.CARE, True) and rules.sees_others_answered(rules.RECOVERY, True)
+    assert not rules.sees_others_answered(rules.CARE, False)
+    assert not any(rules.sees_others_answered(k, True) for k in range(rules.NK) if k not in (rules.CARE, rules.RECOVERY))
 
 
 @given(unit, unit, st.floats(0.0, 5.0))

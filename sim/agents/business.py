@@ -49,11 +49,9 @@ class Business(mesa.Agent):
             lambda a, b: -1 if rules.answers_first(tiers[a], keys[a], tiers[b], keys[b])
             else int(rules.answers_first(tiers[b], keys[b], tiers[a], keys[a]))))  # ties keep list order
         answered = [candidates[c] for c in order[:care_cap]]
-        answered_venues = set()
         for i in answered:
             post = posts[i]
             person, u = model.people[post.pos], rng_outcome.random()
-            answered_venues.add(post.venue)
             if post.kind == rules.ACCIDENT:
                 person.receive_recovery(j, post, u)
                 st.threads_new[post.venue, j, rules.RECOVERY] += 1
@@ -66,7 +64,7 @@ class Business(mesa.Agent):
         handled = set(answered)
         for i, post in enumerate(posts):
             if post.kind == rules.ACCIDENT and post.about == j and i not in handled:
-                model.people[post.pos].be_ignored(j, post.venue in answered_venues)
+                model.people[post.pos].be_ignored(j)
                 st.threads_new[post.venue, j, rules.IGNORED] += 1
                 model.count(j, "accidents_ignored")
 

@@ -236,6 +236,9 @@ class TrustModel(mesa.Model):
                             took = seen.setdefault(pos, {}).setdefault(j, [1.0, 1.0, 0])
                             took[side] *= ven.factors[vi, j, k]
                             took[2] |= offer
+                            if rules.sees_others_answered(k, st.snubbed[pos, j]):
+                                took[1] *= rules.snub_factor(m)
+                                st.snubbed[pos, j] = False
                         into = rules.RESHARED_AS[k]
                         if into >= 0 and nv > 1:
                             passed = int(rng.binomial(count, m.reshare))

@@ -124,9 +124,10 @@ class Person(mesa.Agent):
         bump(st.contacts, self.pos, j)
         bump(st.recoveries, self.pos, j)
 
-    def be_ignored(self, j: int, selective: bool) -> None:
+    def be_ignored(self, j: int) -> None:
         st = self.model.state
-        st.trust[self.pos, j] = rules.after_ignored(st.trust[self.pos, j], 1.0 if selective else 0.0, self.model.m)
+        st.trust[self.pos, j] = rules.after_ignored(st.trust[self.pos, j], self.model.m)
+        st.snubbed[self.pos, j] = True
         bump(st.ignored, self.pos, j)
 
     def receive_peer_help(self, j: int) -> None:

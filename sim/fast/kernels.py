@@ -336,8 +336,7 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
 
 # ---- 3. responses -----------------------------------------------------------------------------
 @njit(cache=True)
-def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, answered_venue, best,
-            best_tier, best_key):
+def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier, best_key):
     """Business j answers posts by priority until caring capacity runs out; every public
     accident report about it that goes unanswered is ignored, in public."""
     trust, level, contacts, carry, threads_new = st.trust, st.level, st.contacts, st.carry, st.threads_new
@@ -368,13 +367,11 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
         best[at], best_tier[at], best_key[at] = i, tier, key
         n_best = min(n_best + 1, care_cap)
 
-    answered_venue[:] = False
     for r in range(n_best):
         i = best[r]
         p, v = posts[i, WHO], posts[i, VENUE]
         u = uniform(g_outcome)
         handled[i] = True
-        answered_venue[v] = True
         if posts[i, KIND] == ACCIDENT:
             satisfied = u < rules.recovery_chance(biz.care[j], m)
             trust[p, j] = rules.after_recovery(post_trust[i, PRE], post_trust[i, FAILED], posts[i, FIRST] != 0,
@@ -400,7 +397,8 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
     for i in range(n_posts):
         if posts[i, KIND] == ACCIDENT and posts[i, ABOUT] == j and not handled[i]:
             p, v = posts[i, WHO], posts[i, VENUE]
-            trust[p, j] = rules.after_ignored(trust[p, j], 1.0 if answered_venue[v] else 0.0, m)
+            trust[p, j] = rules.after_ignored(trust[p, j], m)
+            st.snubbed[p, j] = True
             bump(st.ignored, p, j)
             threads_new[v, j, rules.IGNORED] += 1
             row[j, ACCIDENTS_IGNORED] += 1
@@ -447,14 +445,15 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
                 live[v, j, k] = live[v, j, k] * ven.keep[v] + st.threads_new[v, j, k]
     reshared[:] = 0.0
     counts[:] = 0
+    snub = rules.snub_factor(m)
     for v in range(nv):
         read = rules.read_chance(ven.attention[v], live[v], m)
         n_blocks = (ven.member_ptr[v + 1] - ven.member_ptr[v] + WITNESS_BLOCK - 1) // WITNESS_BLOCK
         if n_blocks < CHUNKS:
             for c in range(n_blocks):
-                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], m.reshare)
+                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], m.reshare, snub)
         else:
-            witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, m.reshare)
+            witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, m.reshare, snub)
     for c in range(CHUNKS):  # in a fixed order: sums of whole numbers, exact whatever the threads
         st.threads_next[:] += reshared[c]
         for j in range(nb):
@@ -465,23 +464,24 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
 
 
 @njit(cache=True, parallel=True)
-def witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, reshare):
+def witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, reshare, snub):
     for c in prange(CHUNKS):
-        witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], reshare)
+        witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], reshare, snub)
 
 
 @njit(cache=True)
-def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare):
+def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare, snub):
     """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
     block, business and kind a Poisson count of sightings, each falling on a member and
     multiplying what that member keeps (``keeps[member, business]``: of the gap to full trust,
-    of trust; rules.witness_factor) in the order drawn, then the reshares; then the block's
+    of trust; rules.witness_factor) in the order drawn (a snubbed complainer who sees the business
+    answer someone also keeps rules.snub_factor of trust), then the reshares; then the block's
     members take their sightings in (rules.after_witnessing), note the offers among them and
     count as witnesses. ``counts``: new witnesses today, people reached for the first time,
     positive and negative mentions passed on, by business. ``keeps`` is all ones and ``flags``
     all zeros between blocks."""
     trust, holds, seen_day, live, coupons_seen = st.trust, st.holds, st.seen_day, st.threads_live, st.coupons_seen
-    members, factors, sizes = ven.members, ven.factors, ven.size
+    members, factors, sizes, snubbed = ven.members, ven.factors, ven.size, st.snubbed
     nv, nb, _ = live.shape
     g = gens[WITNESS + c].bit_generator
     first = ven.member_ptr[v]
@@ -499,6 +499,10 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                     who = rules.pick_index(uniform(g), block)
                     keeps[who, j, side] *= factor
                     flags[who, j] |= flag
+                    p = members[first + start + who]
+                    if rules.sees_others_answered(k, snubbed[p, j]):
+                        keeps[who, j, 1] *= snub
+                        snubbed[p, j] = False
                 into = rules.RESHARED_AS[k]
                 if into >= 0 and nv > 1:
                     passed = binomial(g, count, reshare)
@@ -660,7 +664,6 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
     reshared = np.zeros((CHUNKS,) + st.threads_next.shape)
     counts = np.zeros((CHUNKS, 4, nb), np.int64)
     decayed = np.empty((1, nb))
-    answered_venue = np.zeros(st.climate.shape[0], np.bool_)
     most = 1 + int(max(biz.mix[:, 0].max(), 0.0))
     best = np.empty(most, np.int64)
     best_tier = np.empty(most, np.int64)
@@ -684,8 +687,8 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
         if handled.shape[0] < n_posts:
             handled = np.empty(posts.shape[0], np.bool_)
         for j in range(nb):
-            respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, answered_venue,
-                    best, best_tier, best_key)
+            respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier,
+                    best_key)
         witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts)
         word_of_mouth(st, m, gens, row, posts, n_ordinary)
         turnover(st, biz, gens, tallies)
