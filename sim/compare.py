@@ -8,10 +8,7 @@ replicate is the policy's doing, not the dice's. Differences are therefore paire
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -24,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .runner import run
 from .scenario import Scenario, ScenarioError, load_scenario, policy_names
+from .workers import caller_not_rerun
 
 # Outcomes compared: (column, how it is read off the focal business's run, higher is better?)
 OUTCOMES = {
@@ -283,7 +281,7 @@ def compare(scenario: Scenario | str | Path, policies: list[str] | None = None, 
             ctx = get_context("forkserver")
             ctx.set_forkserver_preload(["sim.runner"])
             try:
-                with _caller_not_rerun(), ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                with caller_not_rerun(), ProcessPoolExecutor(workers, mp_context=ctx) as pool:
                     for frame in pool.map(_one, tasks, chunksize=max(1, len(tasks) // (8 * workers))):
                         frames.append(frame)
                         bar.update()
@@ -294,24 +292,6 @@ def compare(scenario: Scenario | str | Path, policies: list[str] | None = None, 
     ts = pd.concat(frames, ignore_index=True)
     ts["arm"] = pd.Categorical(ts["arm"], categories=policies)
     return Comparison(ts, sc, policies, business, baseline, replicates, seed, engine)
-
-
-@contextmanager
-def _caller_not_rerun() -> Iterator[None]:
-    """While the pool lives, hide where the caller's ``__main__`` came from. multiprocessing re-runs
-    that script (or module) in every new worker and in the forkserver, so a script calling
-    compare() without an ``if __name__ == "__main__":`` guard would start comparisons from inside
-    its workers. Nothing the workers run lives in ``__main__`` (they run _one on pickled scenarios),
-    so they need none of it; notebooks and standard input have nothing to hide."""
-    main = sys.modules.get("__main__")
-    hidden = {k: main.__dict__.pop(k) for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
-    if main is not None and "__spec__" in hidden:
-        main.__spec__ = None  # "-m module": run by name otherwise
-    try:
-        yield
-    finally:
-        if main is not None:
-            main.__dict__.update(hidden)
 
 
 def describe(comparison: Comparison) -> dict[str, Any]:

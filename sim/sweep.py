@@ -43,6 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .scenario import Scenario, ScenarioError, _locate, load_scenario
+from .workers import caller_not_rerun
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 ENGINES = ("fast", "agents", "vector")  # "vector": the fast engine's former name
@@ -537,7 +538,7 @@ def sweep(spec: SweepSpec | dict | str | Path, out: str | Path, *, executor: Any
     the default), a scheduler address ("tcp://host:8786") or scheduler file, or a ``distributed.Client``.
     A run that raises is logged and retried ``spec.retries`` times; if it still fails it is recorded
     as failed and the others go on. ``resume=True`` keeps finished runs and reruns the others.
-    Like any multiprocessing code, a script calling this needs an ``if __name__ == "__main__":`` guard.
+    Works from a script without an ``if __name__ == "__main__":`` guard and from standard input.
     """
     sw = spec if isinstance(spec, Sweep) else load_spec(spec)
     return execute(sw, prepare(sw, out, resume), executor=executor, workers=workers, resume=resume,
@@ -564,51 +565,52 @@ def execute(sw: Sweep, store: Store, *, executor: Any = "local", workers: int | 
     if not todo:
         return SweepReport(store.root, sw.runs, len(finished), len(finished), failed, 0.0)
 
-    ex = _executor(executor, workers)
-    bar = tqdm(total=sw.runs, initial=len(finished), desc=f"sweep {sw.spec.name}", unit="run",
-               disable=(progress is False) or None, dynamic_ncols=True)
-    bar.set_postfix(failed=0)
-    done = 0
-    tag = sw.fingerprint()[:8]
-    spec = sw.spec
-    overrides = sw.design.to_dict(orient="records")
+    with caller_not_rerun():  # workers need nothing of __main__; a script without a guard is fine
+        ex = _executor(executor, workers)
+        bar = tqdm(total=sw.runs, initial=len(finished), desc=f"sweep {sw.spec.name}", unit="run",
+                   disable=(progress is False) or None, dynamic_ncols=True)
+        bar.set_postfix(failed=0)
+        done = 0
+        tag = sw.fingerprint()[:8]
+        spec = sw.spec
+        overrides = sw.design.to_dict(orient="records")
 
-    def submit(row: int, rep: int, attempt: int) -> None:
-        values = {k: _plain(v) for k, v in overrides[row].items()}
-        args = (sw.base, values, row, rep, sw.seed(row, rep), spec.engine, spec.steps, sw.business,
-                list(spec.outputs))
-        ex.submit(_Task(row, rep, attempt, args), key=f"trustsim-{tag}-{run_key(row, rep)}-a{attempt}")
+        def submit(row: int, rep: int, attempt: int) -> None:
+            values = {k: _plain(v) for k, v in overrides[row].items()}
+            args = (sw.base, values, row, rep, sw.seed(row, rep), spec.engine, spec.steps, sw.business,
+                    list(spec.outputs))
+            ex.submit(_Task(row, rep, attempt, args), key=f"trustsim-{tag}-{run_key(row, rep)}-a{attempt}")
 
-    try:
-        for row, rep in todo:
-            submit(row, rep, 0)
-        for task, result, exc in ex.results():
-            key = run_key(task.row, task.rep)
-            if exc is None:
-                try:
-                    store.write_run(key, _frame(sw, task.row, task.rep, task.attempt, result))
-                except (KeyError, TypeError, ValueError) as err:  # e.g. an output missing from the summary
-                    exc = err
-            if exc is None:
-                store.log(event="done", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
-                          seconds=round(result["seconds"], 3), worker=result["worker"])
-                done += 1
-                bar.update()
-                continue
-            message = _one_line(exc)
-            if task.attempt < spec.retries:
-                store.log(event="retry", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
-                          error=message)
-                submit(task.row, task.rep, task.attempt + 1)
-            else:
-                store.log(event="failed", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
-                          error=message, traceback=_tb(exc))
-                failed[key] = message
-                bar.update()
-                bar.set_postfix(failed=len(failed))
-    finally:
-        bar.close()
-        ex.close()
+        try:
+            for row, rep in todo:
+                submit(row, rep, 0)
+            for task, result, exc in ex.results():
+                key = run_key(task.row, task.rep)
+                if exc is None:
+                    try:
+                        store.write_run(key, _frame(sw, task.row, task.rep, task.attempt, result))
+                    except (KeyError, TypeError, ValueError) as err:  # e.g. an output missing from the summary
+                        exc = err
+                if exc is None:
+                    store.log(event="done", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
+                              seconds=round(result["seconds"], 3), worker=result["worker"])
+                    done += 1
+                    bar.update()
+                    continue
+                message = _one_line(exc)
+                if task.attempt < spec.retries:
+                    store.log(event="retry", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
+                              error=message)
+                    submit(task.row, task.rep, task.attempt + 1)
+                else:
+                    store.log(event="failed", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
+                              error=message, traceback=_tb(exc))
+                    failed[key] = message
+                    bar.update()
+                    bar.set_postfix(failed=len(failed))
+        finally:
+            bar.close()
+            ex.close()
     report = SweepReport(store.root, sw.runs, len(finished) + done, len(finished), failed,
                          time.perf_counter() - t0)
     store.log(event="end", done=report.done, failed=len(failed), seconds=round(report.seconds, 3))

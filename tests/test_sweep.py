@@ -358,3 +358,35 @@ def test_killed_driver_resumes(tmp_path, serial_reference):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"({finished} before this call), 0 failed" in resumed.stdout
     assert_complete_and_equal(out, serial_reference, 36)
+
+
+
+PLAIN = {"name": "plain", "scenario": "default", "design": "grid", "replicates": 2, "steps": 10, "engine": "fast",
+         "seed": 11, "outputs": ["trust_all", "profit"], "fixed": {"population.engaged": 100},
+         "parameters": {"businesses.focal.policy": {"values": ["experiential", "silent"]}}}
+PLAIN_SCRIPT = f"""
+import sim
+r = sim.sweep({PLAIN!r}, "out", workers=2, progress=False)
+print(r.done, r.failed)
+"""
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "module"])
+def test_sweep_on_a_local_cluster_runs_from_a_script_without_a_main_guard(tmp_path, how):
+    """Issue 13: sim.sweep starts a dask LocalCluster (worker processes) from a plain script, from
+    standard input and with -m, with no `if __name__ == "__main__":`; its runs are those of an
+    in-process sweep of the same spec (before: "Nanny failed to start")."""
+    from sim.sweep import load_sweep
+
+    (tmp_path / "plain.py").write_text(PLAIN_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = {"file": [sys.executable, "plain.py"], "stdin": [sys.executable, "-"],
+            "module": [sys.executable, "-m", "plain"]}[how]
+    proc = subprocess.run(args, input=PLAIN_SCRIPT if how == "stdin" else None, capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "4 {}"
+    sim.sweep(PLAIN, tmp_path / "here", executor="serial", progress=False)
+    cols = ["row", "replicate", "trust_all", "profit"]
+    there, here = (load_sweep(tmp_path / d)[2][cols] for d in ("out", "here"))
+    pd.testing.assert_frame_equal(there, here)
