@@ -20,7 +20,7 @@ help:
 	@echo "make demo       create $(VENV) (Python >= 3.12), install trustsim, compare the main policies (report in reports/demo)"
 	@echo "make test       install the dev extras and run the whole test suite"
 	@echo "make bench      run the benchmarks (tests/benchmarks) with timing"
-	@echo "make mutation   check that the validation suite catches every deliberate mutation of the model (1-2 h)"
+	@echo "make mutation   check that the validation suite catches every deliberate mutation of the model (hours)"
 	@echo "make dashboard  serve the workshop dashboard on http://127.0.0.1:8765 (DASHBOARD_ARGS='--host 0.0.0.0' for a room)"
 	@echo "make screenshots  regenerate docs/screenshots/*.png of every dashboard page (needs /usr/bin/chromium)"
 	@echo "make clean      remove caches, build files and install stamps (keeps $(VENV) and results/)"

@@ -88,7 +88,8 @@ def _sensitivity(spec: dict, params: list[str], design: pd.DataFrame, rows: pd.D
         y = rows[f"{o}_mean"].to_numpy(float)
         rng = np.random.default_rng(seq.spawn(1)[0])
         if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
-            # e.g. coupon_return_share without redemptions (NaN), or an output that never moves: no variance to share out
+            # e.g. coupon_return_share without redemptions (NaN), or an output that never moves: no
+            # variance to share out
             for p in params:
                 out.append({"output": o, "parameter": p})
             continue

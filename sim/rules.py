@@ -479,9 +479,9 @@ def bank_offer(u, banked, m):
 @rule
 def trial_converts(u, coupon, m):
     """Whether a satisfying purchase from a named business by a customer of another business (or
-    of the rest of the market) makes them its customer: a full-price choice of a new brand tends to stick, a purchase on a deal is put
-    down to the deal (Dodson, Tybout & Sternthal 1978, self-perception), so it sticks only at
-    ``deal_loyalty`` times the chance. Customers' category budget is unchanged by switching."""
+    of the rest of the market) makes them its customer: a full-price choice of a new brand tends to
+    stick, a purchase on a deal is put down to the deal (Dodson, Tybout & Sternthal 1978,
+    self-perception), so it sticks only at ``deal_loyalty`` times the chance. Customers' category budget is unchanged by switching."""
     return u < m.trial_switch * (m.deal_loyalty if coupon else 1.0)
 
 

@@ -182,8 +182,8 @@ class Mechanisms(_Strict):
     loss_ignored: float = param(0.25, ge=0, le=1, unit="fraction of trust", source="000 (slow to build, fast to lose)",
                                 doc="Further trust lost when a public complaint is ignored.")
     selective_penalty: float = param(0.5, ge=0, le=10, unit="multiplier", source="Gu & Ye 2014",
-                                     doc="Extra loss, as a multiple of loss_ignored, of an ignored complainer when they see "
-                                         "the business answer someone else (rules.snub_factor).")
+                                     doc="Extra loss, as a multiple of loss_ignored, of an ignored complainer when "
+                                         "they see the business answer someone else (rules.snub_factor).")
     recovery_success: float = param(0.6, ge=0, le=1, unit="probability", source="Michel & Meuter 2008",
                                     doc="Chance that an authentic recovery satisfies (scaled by care).")
     recovery_bonus: float = param(0.3, ge=0, le=1, unit="fraction of gap to 1", source="000; de Matos et al. 2007",

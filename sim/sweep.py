@@ -34,6 +34,7 @@ import time
 import tomllib
 import traceback
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -347,10 +348,10 @@ class _Serial:
 class _Dask:
     """A dask.distributed Client: a LocalCluster of worker processes, or a real cluster."""
 
-    def __init__(self, client, cluster=None) -> None:
+    def __init__(self, client, cluster: ExitStack | None = None) -> None:
         from distributed import as_completed
 
-        self.client, self.cluster = client, cluster
+        self.client, self.cluster = client, cluster  # a local cluster, and what closing it undoes
         self.tasks: dict[str, _Task] = {}
         self.done = as_completed([], with_results=False)
 
@@ -391,10 +392,15 @@ def _executor(executor: Any, workers: int | None):
         from distributed import Client, LocalCluster
 
         n = workers or os.cpu_count() or 1
-        # One single-threaded worker process per core: one run per process, no threads inside it.
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        return _Dask(Client(cluster), cluster)
+        with ExitStack() as cluster:
+            # The workers (and the nannies that restart them) run nothing of __main__: a script
+            # without an `if __name__ == "__main__":` guard must not be re-run in them.
+            cluster.enter_context(caller_not_rerun())
+            # One single-threaded worker process per core: one run per process, no threads inside it.
+            local = cluster.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None, silence_logs=logging.ERROR))
+            client = Client(local)
+            return _Dask(client, cluster.pop_all())
     if executor in ("serial", "inprocess", "in-process"):
         return _Serial()
     if isinstance(executor, str):
@@ -565,52 +571,51 @@ def execute(sw: Sweep, store: Store, *, executor: Any = "local", workers: int | 
     if not todo:
         return SweepReport(store.root, sw.runs, len(finished), len(finished), failed, 0.0)
 
-    with caller_not_rerun():  # workers need nothing of __main__; a script without a guard is fine
-        ex = _executor(executor, workers)
-        bar = tqdm(total=sw.runs, initial=len(finished), desc=f"sweep {sw.spec.name}", unit="run",
-                   disable=(progress is False) or None, dynamic_ncols=True)
-        bar.set_postfix(failed=0)
-        done = 0
-        tag = sw.fingerprint()[:8]
-        spec = sw.spec
-        overrides = sw.design.to_dict(orient="records")
+    ex = _executor(executor, workers)
+    bar = tqdm(total=sw.runs, initial=len(finished), desc=f"sweep {sw.spec.name}", unit="run",
+               disable=(progress is False) or None, dynamic_ncols=True)
+    bar.set_postfix(failed=0)
+    done = 0
+    tag = sw.fingerprint()[:8]
+    spec = sw.spec
+    overrides = sw.design.to_dict(orient="records")
 
-        def submit(row: int, rep: int, attempt: int) -> None:
-            values = {k: _plain(v) for k, v in overrides[row].items()}
-            args = (sw.base, values, row, rep, sw.seed(row, rep), spec.engine, spec.steps, sw.business,
-                    list(spec.outputs))
-            ex.submit(_Task(row, rep, attempt, args), key=f"trustsim-{tag}-{run_key(row, rep)}-a{attempt}")
+    def submit(row: int, rep: int, attempt: int) -> None:
+        values = {k: _plain(v) for k, v in overrides[row].items()}
+        args = (sw.base, values, row, rep, sw.seed(row, rep), spec.engine, spec.steps, sw.business,
+                list(spec.outputs))
+        ex.submit(_Task(row, rep, attempt, args), key=f"trustsim-{tag}-{run_key(row, rep)}-a{attempt}")
 
-        try:
-            for row, rep in todo:
-                submit(row, rep, 0)
-            for task, result, exc in ex.results():
-                key = run_key(task.row, task.rep)
-                if exc is None:
-                    try:
-                        store.write_run(key, _frame(sw, task.row, task.rep, task.attempt, result))
-                    except (KeyError, TypeError, ValueError) as err:  # e.g. an output missing from the summary
-                        exc = err
-                if exc is None:
-                    store.log(event="done", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
-                              seconds=round(result["seconds"], 3), worker=result["worker"])
-                    done += 1
-                    bar.update()
-                    continue
-                message = _one_line(exc)
-                if task.attempt < spec.retries:
-                    store.log(event="retry", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
-                              error=message)
-                    submit(task.row, task.rep, task.attempt + 1)
-                else:
-                    store.log(event="failed", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
-                              error=message, traceback=_tb(exc))
-                    failed[key] = message
-                    bar.update()
-                    bar.set_postfix(failed=len(failed))
-        finally:
-            bar.close()
-            ex.close()
+    try:
+        for row, rep in todo:
+            submit(row, rep, 0)
+        for task, result, exc in ex.results():
+            key = run_key(task.row, task.rep)
+            if exc is None:
+                try:
+                    store.write_run(key, _frame(sw, task.row, task.rep, task.attempt, result))
+                except (KeyError, TypeError, ValueError) as err:  # e.g. an output missing from the summary
+                    exc = err
+            if exc is None:
+                store.log(event="done", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
+                          seconds=round(result["seconds"], 3), worker=result["worker"])
+                done += 1
+                bar.update()
+                continue
+            message = _one_line(exc)
+            if task.attempt < spec.retries:
+                store.log(event="retry", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
+                          error=message)
+                submit(task.row, task.rep, task.attempt + 1)
+            else:
+                store.log(event="failed", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
+                          error=message, traceback=_tb(exc))
+                failed[key] = message
+                bar.update()
+                bar.set_postfix(failed=len(failed))
+    finally:
+        bar.close()
+        ex.close()
     report = SweepReport(store.root, sw.runs, len(finished) + done, len(finished), failed,
                          time.perf_counter() - t0)
     store.log(event="end", done=report.done, failed=len(failed), seconds=round(report.seconds, 3))

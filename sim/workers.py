@@ -1,5 +1,5 @@
-"""Worker processes started from any caller: a script without a main guard, standard input, ``-m``
-or a notebook."""
+"""Worker processes started from any caller: a script without a main guard, standard input or
+``-m``."""
 
 from __future__ import annotations
 

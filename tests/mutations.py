@@ -12,8 +12,14 @@ says so here instead of turning the mutant into the original).
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,10 +135,6 @@ def run(m: Mutation, workdir: Path) -> Verdict:
     """Build the mutant in ``workdir`` and run the validation suite on it. Its compiled kernels
     land in a cache folder of their own (the cache is keyed on the source, sim/fast/cache.py), so
     a second run of the same mutant does not compile again."""
-    import sys
-    import time
-    import xml.etree.ElementTree as ET
-
     tree = build(m, workdir / "tree")
     report = workdir / "junit.xml"
     started = time.perf_counter()
@@ -144,7 +146,8 @@ def run(m: Mutation, workdir: Path) -> Verdict:
     seconds = time.perf_counter() - started
     failed, errors, passed = [], [], 0
     for case in ET.parse(report).getroot().iter("testcase"):
-        name = f"{Path(case.get('file') or case.get('classname', '').replace('.', '/') + '.py').name}::{case.get('name')}"
+        module = case.get("classname", "").rsplit(".", 1)[-1]  # tests.test_patterns -> test_patterns
+        name = f"{module}.py::{case.get('name')}"
         failure = case.find("failure")
         if failure is not None and "XPASS(strict)" in (failure.get("message") or ""):
             continue  # an expected failure of the model that the mutant happens to fix: no catch
@@ -161,10 +164,6 @@ def run(m: Mutation, workdir: Path) -> Verdict:
 def main(argv: list[str] | None = None) -> None:
     """python -m tests.mutations [NAME ...] [--jobs N]: run the mutants (all by default) and print
     the table of docs/ODD.md 1.2."""
-    import argparse
-    import tempfile
-    from concurrent.futures import ThreadPoolExecutor
-
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("names", nargs="*")
     ap.add_argument("--jobs", type=int, default=1)

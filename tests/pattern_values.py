@@ -6,6 +6,7 @@ Same scenarios, seeds and replicate counts as tests/test_patterns.py, on the fas
 """
 
 import numpy as np
+import pandas as pd
 
 from tests import test_patterns as tp
 
@@ -18,12 +19,7 @@ def main() -> None:
     print(means[cols].round(3).to_string())
 
     pairs = tp.experiential_vs_silent.__wrapped__()
-    shares = []
-    for exp, sil in pairs:
-        a, s = tp.focal_agents(exp), tp.focal_agents(sil)
-        addressed = a.contacts > 0
-        gain = a.trust - s.trust
-        shares.append(gain[~addressed].sum() / gain.sum())
+    shares = tp.unaddressed_shares(pairs)
     w = tp.reply_witnesses.__wrapped__()
     quiet = tp.default().mechanisms.attention_quiet
     for v in ("niche", "popular"):
@@ -52,26 +48,19 @@ def main() -> None:
     print(f"P12 per event: a purchase that went well +{earned.mean():.4f} (n={len(earned)}), a caring reply "
           f"+{(replies[:, 1] - replies[:, 0]).mean():.4f} (n={len(replies)}), an ignored complaint -{lost.mean():.4f} "
           f"(n={len(lost)}; {lost.mean() / earned.mean():.1f} times a success)")
-    saw = ignored[:, 0] == 1
-    share = (ignored[:, 1] - ignored[:, 3]) / ignored[:, 1]
-    p = tp.stats.ttest_ind(share[saw], share[~saw], equal_var=False, alternative="greater").pvalue
-    print(f"P13 ignored complainers, share of trust lost within 30 days: saw others answered {share[saw].mean():.3f} "
-          f"(n={saw.sum()}), saw none {share[~saw].mean():.3f} (n={(~saw).sum()}), p={p:.1g}")
+    saw, not_saw = tp.lost_in_30_days(ignored)
+    p = tp.stats.ttest_ind(saw, not_saw, equal_var=False, alternative="greater").pvalue
+    print(f"P13 ignored complainers, share of trust lost within 30 days: saw others answered {saw.mean():.3f} "
+          f"(n={len(saw)}), saw none {not_saw.mean():.3f} (n={len(not_saw)}), p={p:.1g}")
 
-    rows = []
-    for i, r in enumerate(tp.selective_runs.__wrapped__()):
-        rows.append(tp.focal_agents(r).assign(run=i))
-    import pandas as pd
-
-    rows = pd.concat(rows)
+    rows = pd.concat([tp.focal_agents(r).assign(run=i) for i, r in enumerate(tp.selective_runs.__wrapped__())])
     e = rows[rows.role == "engaged"]
     none = e[(e.accidents == 0) & (e.contacts > 0)].trust
     once = e[(e.accidents == 1) & (e.recoveries == 1)].trust
-    twice = e[(e.accidents == 2) & (e.recoveries == 2)].trust
     ignored = e[e.ignored >= 1].trust
-    print(f"P2 final trust: no accident {none.mean():.3f} (n={len(none)}), one recovered accident {once.mean():.3f} "
-          f"(n={len(once)}; {(once > none.median()).mean():.0%} above the no-accident median), two recovered "
-          f"{twice.mean():.3f} (n={len(twice)}), ignored {ignored.mean():.3f} (n={len(ignored)})")
+    print(f"P2 year-end trust: no accident {none.mean():.3f} (n={len(none)}), one recovered accident "
+          f"{once.mean():.3f} (n={len(once)}, Welch p={tp.stats.ttest_ind(once, none, equal_var=False).pvalue:.2g}), "
+          f"ignored {ignored.mean():.3f} (n={len(ignored)})")
 
     first, later = tp.recoveries_30_days_on.__wrapped__()
     print(f"P2 30 days after a recovered mild accident, less the drift of accident-free customers: first "
@@ -85,24 +74,12 @@ def main() -> None:
         ["mentions_positive", "mentions_negative"]].sum()
     ratio = np.exp(np.log(totals.mentions_positive / totals.mentions_negative).mean())
     print(f"P14 positive:negative mentions for businesses under broadcast or silent policies: {ratio:.2f}:1")
-    m = tp.default().mechanisms
-    weights = []
-    for _, sil in pairs:
-        t = sil.agents.trust.to_numpy()
-        added = tp.rules.after_witnessing(t, tp.rules.witness_factor(tp.rules.MENTION_POSITIVE, 1.0, 1.0, m), 1.0) - t
-        removed = t - tp.rules.after_witnessing(t, 1.0, tp.rules.witness_factor(tp.rules.MENTION_NEGATIVE, 1.0, 1.0, m))
-        weights.append((t.mean(), added.mean(), removed.mean()))
-    w = np.array(weights)
+    w = tp.mention_weights(sil for _, sil in pairs)
     print(f"P14 at the trust people hold (mean {w[:, 0].mean():.3f}): a positive mention +{w[:, 1].mean():.4f}, a "
           f"negative one -{w[:, 2].mean():.4f} ({(w[:, 2] / w[:, 1]).min():.2f}-{(w[:, 2] / w[:, 1]).max():.2f} times)")
-    kept = []
-    churned = tp.default().with_overrides({"businesses.focal.turnover": 2.0})
-    for seed in tp.replicate_seeds(tp.SEED + 11, 6):
-        a, b = (tp.sim.run(churned.with_overrides({"businesses.focal.policy.capture": c}), engine=tp.ENGINE, seed=seed,
-                           progress=False).summary().loc["focal"] for c in (True, False))
-        kept.append((a.level1 + a.level2 + a.level3, b.level1 + b.level2 + b.level3))
-    kept = np.array(kept)
-    print(f"P10 turnover 2.0: people at L1+ with a capture process {kept[:, 0].mean():.1f}, without {kept[:, 1].mean():.1f}")
+    kept = tp.known_with_and_without_capture()
+    print(f"P10 turnover 2.0: people at L1+ with a capture process {kept[:, 0].mean():.1f}, "
+          f"without {kept[:, 1].mean():.1f}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ differ in the last digits, the engines summing in different orders.
 Tier A: over independent replicates (seeds from ``SeedSequence(root).spawn``; the Mesa engine gets
 the first half, the compiled engine the second) the outcomes have the same distribution: a Welch
 two-sample t-test must not reject at 0.1%, and the difference of means must lie within a margin
-derived from the replicate spread (SPREAD standard errors of the difference). One preset runs a population large enough that the
-compiled engine's witnessing spans several blocks and its accounts run in parallel slices.
+derived from the replicate spread (SPREAD standard errors of the difference). One preset runs a
+population large enough that the compiled engine's witnessing spans several blocks and its
+accounts run in parallel slices.
 
 Last, a rule perturbed in the compiled engine alone must be caught by both checks.
 """
@@ -269,8 +270,8 @@ def test_perturbed_rule_in_the_compiled_engine_alone_is_detected(tmp_path, mesa_
     """Every witness effect halved in the compiled engine only (the Mesa engine keeps the real
     rulebook; at 1,100 people and fixed margins, tier A let this through, moving observers' trust
     by 0.0026 against a margin of 0.005): tier B finds a mismatch, tier A a difference in
-    distribution. The compiled engine
-    runs in a subprocess with its own numba cache, so the perturbed kernels go nowhere else."""
+    distribution. The compiled engine runs in a subprocess with its own numba cache, so the
+    perturbed kernels go nowhere else."""
     sc_small = small()
     sc_a, mesa = mesa_default
     seeds = [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in tier_a_seeds(2024)[1]]

@@ -64,7 +64,8 @@ def test_an_ignored_complainer_who_sees_others_answered_loses_more(trust):
     assert rules.after_witnessing(ignored, 1.0, rules.snub_factor(M)) < ignored < trust
     assert rules.sees_others_answered(rules.CARE, True) and rules.sees_others_answered(rules.RECOVERY, True)
     assert not rules.sees_others_answered(rules.CARE, False)
-    assert not any(rules.sees_others_answered(k, True) for k in range(rules.NK) if k not in (rules.CARE, rules.RECOVERY))
+    others = [k for k in range(rules.NK) if k not in (rules.CARE, rules.RECOVERY)]
+    assert not any(rules.sees_others_answered(k, True) for k in others)
 
 
 @given(unit, unit, st.floats(0.0, 5.0))

@@ -451,7 +451,8 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
         n_blocks = (ven.member_ptr[v + 1] - ven.member_ptr[v] + WITNESS_BLOCK - 1) // WITNESS_BLOCK
         if n_blocks < CHUNKS:
             for c in range(n_blocks):
-                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], m.reshare, snub)
+                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], m.reshare,
+                              snub)
         else:
             witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, m.reshare, snub)
     for c in range(CHUNKS):  # in a fixed order: sums of whole numbers, exact whatever the threads
@@ -495,14 +496,15 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                 factor = factors[v, j, k]
                 side = 0 if k < rules.N_GAINS else 1
                 flag = np.uint8(1 | (HOLDS_COUPON << 1 if k == COUPON else (HOLDS_PROMO << 1 if k == PROMO else 0)))
+                # only a kind that shows an answer can snub: look the witness up for those alone
+                answers = rules.sees_others_answered(k, True)
                 for _ in range(count):
                     who = rules.pick_index(uniform(g), block)
                     keeps[who, j, side] *= factor
                     flags[who, j] |= flag
-                    p = members[first + start + who]
-                    if rules.sees_others_answered(k, snubbed[p, j]):
+                    if answers and snubbed[members[first + start + who], j]:
                         keeps[who, j, 1] *= snub
-                        snubbed[p, j] = False
+                        snubbed[members[first + start + who], j] = False
                 into = rules.RESHARED_AS[k]
                 if into >= 0 and nv > 1:
                     passed = binomial(g, count, reshare)
