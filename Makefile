@@ -14,13 +14,14 @@ ASSETS  := $(VENV)/.solara-assets
 PYTHON  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench mutation install install-dev assets dashboard screenshots clean distclean
+.PHONY: help demo test bench mutation notebook install install-dev assets dashboard screenshots clean distclean
 
 help:
 	@echo "make demo       create $(VENV) (Python >= 3.12), install trustsim, compare the main policies (report in reports/demo)"
 	@echo "make test       install the dev extras and run the whole test suite"
 	@echo "make bench      run the benchmarks (tests/benchmarks) with timing"
 	@echo "make mutation   check that the validation suite catches every deliberate mutation of the model (hours)"
+	@echo "make notebook   re-run docs/trustsim.ipynb in place (its outputs are what the repository shows)"
 	@echo "make dashboard  serve the workshop dashboard on http://127.0.0.1:8765 (DASHBOARD_ARGS='--host 0.0.0.0' for a room)"
 	@echo "make screenshots  regenerate docs/screenshots/*.png of every dashboard page (needs /usr/bin/chromium)"
 	@echo "make clean      remove caches, build files and install stamps (keeps $(VENV) and results/)"
@@ -48,6 +49,11 @@ bench: install-dev assets
 # it; the table of what caught what is docs/ODD.md 1.2 (python -m tests.mutations prints it).
 mutation: install-dev
 	$(PY) -m pytest tests/test_mutations.py -m mutation -s
+
+# The example notebook, executed where it lives so its outputs are current; its results folder is
+# a scratch directory.
+notebook: install-dev
+	cd docs && ../$(PY) -m jupyter execute --inplace trustsim.ipynb && rm -rf notebook-results
 
 install: $(STAMP)
 install-dev: $(STAMP_DEV)

@@ -14,8 +14,8 @@ import types
 from importlib import import_module
 
 _PUBLIC = {
-    "Comparison": "compare", "compare": "compare", "Results": "results", "run": "runner",
-    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "Calibration": "calibrate", "calibrate": "calibrate", "Comparison": "compare", "compare": "compare", "Results": "results", "run": "runner",
+    "optimize": "optimize", "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
     "SweepError": "sweep", "sweep": "sweep",
 }
 __all__ = sorted(_PUBLIC)
@@ -32,7 +32,7 @@ def __dir__():
 
 
 class _Package(types.ModuleType):
-    """``sim.compare`` and ``sim.sweep`` are functions, named like the modules that define them:
+    """``sim.compare``, ``sim.sweep``, ``sim.calibrate`` and ``sim.optimize`` are functions, named like the modules that define them:
     importing such a module (which sets it as an attribute of the package) must not hide the
     function. The modules stay reachable as ``sys.modules["sim.compare"]`` and by import."""
 

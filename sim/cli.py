@@ -131,6 +131,20 @@ def _scenario_arguments(parser: argparse.ArgumentParser, engine: str) -> None:
                              "--set population.engaged=5000 (repeatable; values are TOML)")
 
 
+def _trial_arguments(parser: argparse.ArgumentParser, what: str, folder: str) -> None:
+    """calibrate and optimize: a spec, where the study and results go, how many trials, on what."""
+    parser.add_argument("spec", metavar="SPEC", help=f"a {what} spec: a .toml path or a name in experiments/")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help=f"where to write (default: {folder}/<spec name>)")
+    parser.add_argument("--trials", type=_positive, default=None, help="trials in all (default: the spec's)")
+    parser.add_argument("--workers", type=_positive, default=None,
+                        help="local worker processes (default: one per core); ignored with --scheduler")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="a running Dask scheduler: tcp://host:8786, or a scheduler file")
+    parser.add_argument("--resume", action="store_true",
+                        help=f"continue the {what} in --out (or add trials to it with a larger --trials)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="trustsim", description="An agent-based simulator of trust in digital public.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
@@ -176,6 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--resume", action="store_true",
                      help="continue the sweep in --out: keep finished runs, rerun the rest")
 
+    cal = sub.add_parser("calibrate", help="fit scenario parameters to target outputs (optuna) from a spec",
+                         description="Search the spec's parameter ranges for the values whose simulated outputs best "
+                                     "meet its targets; write the fitted scenario, the trials and a report with plots. "
+                                     "The study is stored in --out, so an interrupted calibration resumes.")
+    _trial_arguments(cal, "calibration", "results/calibrations")
+
+    opt = sub.add_parser("optimize", help="search a business's policies for the Pareto front of two or three outcomes",
+                         description="Search the policy space (shares of staff capacity, discount, authenticity, "
+                                     "priority, venues, personified, capture, playground; a spec's [space] narrows it) "
+                                     "for the policies no other beats on every objective; write the front as a plot, "
+                                     "a table and one policy TOML each, ready for `trustsim compare`.")
+    _trial_arguments(opt, "search", "results/searches")
+
     ana = sub.add_parser("analyze", help="aggregate a sweep folder: sensitivity indices or outcome plots",
                          description="Average replicates per design row; for Sobol/Morris designs write sensitivity "
                                      "indices with confidence intervals (CSV and plot), for grids and LHS plots of "
@@ -207,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
+        if args.command == "optimize":
+            return _optimize(args)
         if args.command == "dashboard":
             return _dashboard(args)
         return _run(args)
@@ -413,6 +444,85 @@ def _sweep(args: argparse.Namespace) -> int:
     if report.failed:
         print(f"failed runs are in {out}/.manifest.jsonl; `trustsim sweep {args.spec} --out {out} --resume` retries them")
     return 3 if report.failed else 0  # finished, but not every run: distinct from refused input (2) and bugs (1)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import CalibrationError, load_spec, run_calibration
+    from .trials import STORAGE
+
+    try:  # every key, range and target checked before a worker starts
+        setup = load_spec(_spec_path(args.spec))
+        if args.trials is not None:
+            setup = setup.with_trials(args.trials)
+        out = args.out or Path("results") / "calibrations" / setup.spec.name
+        if (out / STORAGE).exists() and not args.resume:
+            raise CalibrationError(f"--out {out}: already holds a calibration; add --resume to finish or extend "
+                                   "it, or choose another folder")
+    except CalibrationError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    spec = setup.spec
+    where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'one per core'} local workers"
+    print(f"calibrate {spec.name}: {len(spec.parameters)} parameters to {len(spec.targets)} targets, {spec.trials} "
+          f"trials x {spec.replicates} replicates on {where} -> {out}/")
+    try:
+        cal = run_calibration(setup, storage=out / STORAGE, executor=args.scheduler or "local", workers=args.workers,
+                              progress=True)
+        cal.save(out)
+    except CalibrationError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    except OSError as exc:  # e.g. no scheduler at that address
+        raise UsageError(f"trustsim: error: --scheduler {args.scheduler}: {exc}") from None
+    fit = cal.fit()
+    print(f"{int(fit.met.sum())} of {len(fit)} targets met at trial {cal.best_trial} of {len(cal.trials)} "
+          f"(loss {cal.trials.loss.min():.3g}), in {cal.seconds:.1f} s")
+    for r in fit.itertuples():
+        print(f"  {r.target}: simulated {r.simulated:.4g} [{r.lo:.4g}, {r.hi:.4g}] vs {r.value:.4g} ± {r.tolerance:.3g}"
+              f" {'met' if r.met else 'missed'}")
+    for key, value in cal.best.items():
+        print(f"  fitted {key} = {value:.4g}")
+    print(f"wrote {out}/fitted.toml, trials.csv, fit.csv, report.html")
+    return 0
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from .optimize import SearchError, load_spec, run_search
+    from .trials import STORAGE
+
+    try:  # every key, range and objective checked before a worker starts
+        setup = load_spec(_spec_path(args.spec))
+        if args.trials is not None:
+            setup = setup.with_trials(args.trials)
+        out = args.out or Path("results") / "searches" / setup.spec.name
+        if (out / STORAGE).exists() and not args.resume:
+            raise SearchError(f"--out {out}: already holds a policy search; add --resume to finish or extend it, or "
+                              "choose another folder")
+    except SearchError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    spec = setup.spec
+    where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'one per core'} local workers"
+    searched = sum(not d.fixed for d in setup.space.values())
+    print(f"optimize {spec.name}: {setup.business}'s policy over {searched} dimensions for {' vs '.join(spec.objectives)}, "
+          f"{spec.trials} trials x {spec.replicates} replicates on {where} -> {out}/")
+    try:
+        search = run_search(setup, storage=out / STORAGE, executor=args.scheduler or "local", workers=args.workers,
+                            progress=True)
+        search.save(out)
+    except SearchError as exc:
+        raise UsageError(f"trustsim: error: {exc}") from None
+    except OSError as exc:  # e.g. no scheduler at that address
+        raise UsageError(f"trustsim: error: --scheduler {args.scheduler}: {exc}") from None
+    from .compare import _fmt
+
+    front = search.front()
+    print(f"{len(front)} policies on the front of {len(search.trials)} tried, in {search.seconds:.1f} s:")
+    for row in front.to_dict("records"):
+        outcomes = ", ".join(f"{o} {_fmt(row[o])} [{_fmt(row[o + '_lo'])}, {_fmt(row[o + '_hi'])}]"
+                             for o in spec.objectives)
+        mix = ", ".join(f"{f} {row[setup.key(f)]:.2f}" for f in ("caring", "promotional", "coupons"))
+        print(f"  {row['policy']}: {outcomes}; {mix}")
+    print(f"wrote {out}/front.png, front.csv, trials.csv, policies/front_*.toml, front_scenario.toml")
+    print(f"next: {search.compare_command(out)}")
+    return 0
 
 
 def _analyze(args: argparse.Namespace) -> int:

@@ -27,6 +27,11 @@ SUMMARY_FINAL = tuple(c.name for c in COLUMNS if c.how == "final")
 SUMMARY_TOTAL = ("posts", "replies", "accidents", "accidents_handled", "accidents_ignored", "mentions_positive",
                  "mentions_negative", "purchases", "redemptions", "redemptions_new", "defections", "revenue",
                  "engagement_cost", "profit")
+# Shares and rates a business can compare with its own records (calibration targets, sweeps).
+SUMMARY_RATES = ("coupon_new_share", "coupon_return_share", "repeat_after_coupon", "repeat_after_full_price",
+                 "posts_per_day", "answered_share", "level1_share", "level2_share", "level3_share", "yearly_churn")
+# Every numeric column of a summary, in its order.
+SUMMARY_COLUMNS = (*SUMMARY_FINAL, *SUMMARY_TOTAL, *SUMMARY_RATES)
 # One name per measure, for every table and page a person reads (files keep the column names).
 # "(final)": the value on the last day; the others add up over the run.
 LABELS = {
@@ -44,6 +49,11 @@ LABELS = {
     "coupon_return_share": "share of redeemers back at full price in 90 days",
     "repeat_after_coupon": "repeat after switching on a coupon",
     "repeat_after_full_price": "repeat after a full-price switch",
+    "posts_per_day": "posts about it per day", "answered_share": "share of public complaints answered",
+    "level1_share": "people at intimacy L1 per customer (final)",
+    "level2_share": "people at intimacy L2 per customer (final)",
+    "level3_share": "people at intimacy L3 per customer (final)",
+    "yearly_churn": "defections per customer per year",
 }
 
 
@@ -99,6 +109,13 @@ def summarize(ts: pd.DataFrame) -> pd.DataFrame:
     out["coupon_return_share"] = _share(closed.redeemer_returns.sum(), closed.redeemers.sum())
     out["repeat_after_coupon"] = _share(days.coupon_switch_repeats.sum(), days.coupon_switches.sum())
     out["repeat_after_full_price"] = _share(days.full_switch_repeats.sum(), days.full_switches.sum())
+    n_days = days.size()
+    out["posts_per_day"] = _share(out["posts"], n_days)
+    out["answered_share"] = _share(out["accidents_handled"], out["accidents_handled"] + out["accidents_ignored"])
+    for k in (1, 2, 3):
+        out[f"level{k}_share"] = _share(out[f"level{k}"], out["customers"])
+    # defections over the run per customer on an average day, scaled to a year
+    out["yearly_churn"] = _share(out["defections"], days.customers.mean()) * 365.0 / n_days
     return out.loc[list(dict.fromkeys(ts.business))]
 
 

@@ -31,7 +31,6 @@ import math
 import os
 import socket
 import time
-import tomllib
 import traceback
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -41,19 +40,17 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .scenario import Scenario, ScenarioError, _locate, load_scenario
+from .results import SUMMARY_COLUMNS
+from . import specs
+from .scenario import Scenario, ScenarioError
 from .workers import caller_not_rerun
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 ENGINES = ("fast", "agents", "vector")  # "vector": the fast engine's former name
 # Numeric summary columns of a business that a sweep can keep (Results.summary()).
-OUTPUTS = ("trust_engaged", "trust_observers", "trust_all", "level1", "level2", "level3", "customers",
-           "share_of_wallet", "reach", "posts", "replies", "accidents", "accidents_handled",
-           "accidents_ignored", "mentions_positive", "mentions_negative", "purchases", "redemptions",
-           "redemptions_new", "defections", "revenue", "engagement_cost", "profit", "coupon_new_share",
-           "coupon_return_share", "repeat_after_coupon", "repeat_after_full_price")
+OUTPUTS = SUMMARY_COLUMNS
 # The design's own stream (LHS, Sobol scrambling, Morris trajectories): a spawn key no run uses,
 # since run keys are (replicate,) or (row, replicate) with small whole numbers.
 _DESIGN_KEY = (2**32 - 1, 0)
@@ -155,19 +152,6 @@ class SweepSpec(_Strict):
         return self
 
 
-def _spec_error(exc: ValidationError, source: str) -> SweepError:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "spec"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "literal_error" and err["loc"] and err["loc"][-1] == "design":
-        msg = f"{err['input']!r} is not a design (allowed: {', '.join(DESIGNS)})"
-    elif "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict):
-        msg = f"{msg} (given {err['input']!r})"
-    return SweepError(f"{source}: {where}: {msg}")
-
-
 @dataclass(frozen=True)
 class Sweep:
     """A validated spec with its base scenario and design table (one row per design point)."""
@@ -206,42 +190,9 @@ def load_spec(spec: SweepSpec | dict | str | Path) -> Sweep:
     """Read and check a spec: schema, base scenario, every parameter key and value against the base
     scenario (with_overrides), outputs, business, and the design itself. Raises SweepError (one line)
     before anything runs."""
-    base_dir = None
-    if isinstance(spec, (str, Path)):
-        path = Path(spec)
-        source = str(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise SweepError(f"{source}: no such spec file") from None
-        except OSError as exc:
-            raise SweepError(f"{source}: cannot read ({exc.strerror or exc})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SweepError(f"{source}: not valid TOML ({exc})") from None
-        data.setdefault("name", path.stem)
-        base_dir = path.parent
-    elif isinstance(spec, dict):
-        data, source = dict(spec), "spec"
-    else:
-        data, source = spec.model_dump(), "spec"
+    model, base_dir, source = specs.read(spec, SweepSpec, SweepError, nouns={"design": "design"})
+    model, base = specs.base_scenario(model, base_dir, source, SweepError)
     try:
-        model = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise _spec_error(exc, source) from None
-
-    try:
-        located = _locate(model.scenario, base_dir)
-        base = load_scenario(located)
-    except ScenarioError as exc:
-        raise SweepError(f"{source}: scenario: {exc}") from None
-    except (OSError, ValueError) as exc:
-        raise SweepError(f"{source}: scenario = {model.scenario!r}: cannot load ({exc})") from None
-    # A spec loaded from a file refers to its scenario by the path resolved now, so a worker on
-    # another folder, or a resume from elsewhere, does not need the spec's own location.
-    model = model.model_copy(update={"scenario": str(Path(located).resolve())})
-    try:
-        if model.fixed:
-            base = base.with_overrides(model.fixed, source=f"{source} (fixed)")
         for key, par in model.parameters.items():
             # Every listed value and both ends of a range must be acceptable on the base scenario:
             # an unknown key or an out-of-range bound fails here, not in run 3,000.
@@ -250,10 +201,7 @@ def load_spec(spec: SweepSpec | dict | str | Path) -> Sweep:
                 base.with_overrides({key: _cast(par, value)}, source=f"{source} (parameters)")
     except ScenarioError as exc:
         raise SweepError(str(exc)) from None
-    business = model.business or base.focal
-    if business not in base.businesses:
-        raise SweepError(f"{source}: business = {business!r}: not in the scenario "
-                         f"(allowed: {', '.join(base.businesses)})")
+    business = specs.business(model, base, source, SweepError)
     if model.steps is not None and model.steps > 100_000:
         raise SweepError(f"{source}: steps = {model.steps}: at most 100000 days")
     design = make_design(model)
@@ -322,6 +270,11 @@ class _Task:
     rep: int
     attempt: int
     args: tuple
+    fn: Any = None  # what the worker calls with args (default: one sweep run)
+
+    @property
+    def call(self):
+        return self.fn or _run_one
 
 
 class _Serial:
@@ -337,7 +290,7 @@ class _Serial:
         while self.pending:
             task = self.pending.pop(0)
             try:
-                yield task, _run_one(*task.args), None
+                yield task, task.call(*task.args), None
             except Exception as exc:  # recorded per run; the sweep goes on
                 yield task, None, exc
 
@@ -360,7 +313,7 @@ class _Dask:
         # on the one worker holding it, and the scheduler then piles short runs onto that worker.
         # Each run has its own key (row, replicate, attempt): identical calls would otherwise be
         # deduplicated, and a retry must not be answered with the failed attempt's result.
-        fut = self.client.submit(_run_one, *task.args, key=key, pure=False, retries=0)
+        fut = self.client.submit(task.call, *task.args, key=key, pure=False, retries=0)
         self.tasks[fut.key] = task
         self.done.add(fut)
 

@@ -107,6 +107,16 @@ def test_results_tables_and_files(tmp_path):
     summary = res.summary()
     assert list(summary.index) == ["focal", "rival"] and "profit" in summary and "coupon_return_share" in summary
     assert summary.loc["focal", "revenue"] == ts[ts.business == "focal"].revenue.sum()
+    # the rates a business compares with its records, from the daily rows
+    days = ts[(ts.business == "focal") & (ts.step > 0)]
+    last = days[days.step == days.step.max()].iloc[0]
+    focal = summary.loc["focal"]
+    assert focal.posts_per_day == pytest.approx(days.posts.sum() / 20)
+    handled, ignored = days.accidents_handled.sum(), days.accidents_ignored.sum()
+    assert focal.answered_share == pytest.approx(handled / (handled + ignored)) if handled + ignored else (
+        np.isnan(focal.answered_share))
+    assert focal.level1_share == pytest.approx(last.level1 / last.customers)
+    assert focal.yearly_churn == pytest.approx(days.defections.sum() / days.customers.mean() * 365 / 20)
 
     out = res.save(tmp_path / "run")
     for name in ("timeseries.parquet", "timeseries.csv", "agents.parquet", "agents.csv", "summary.csv",

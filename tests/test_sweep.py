@@ -253,6 +253,14 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def _workers_done(out: Path) -> int:
+    path = out / ".manifest.jsonl"
+    if not path.exists():
+        return 0
+    done = [json.loads(line) for line in path.read_text().splitlines() if '"event": "done"' in line]
+    return len({r.get("worker") for r in done} - {None})
+
+
 def _done_count(out: Path) -> int:
     path = out / ".manifest.jsonl"
     if not path.exists():
@@ -313,7 +321,8 @@ def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster, serial_re
 
     driver = threading.Thread(target=drive, daemon=True)
     driver.start()
-    _wait_for(lambda: _done_count(out) >= 4, 90, "the first finished runs")
+    # both workers have finished a run first (on a loaded machine one may start late)
+    _wait_for(lambda: _workers_done(out) == 2, 90, "a finished run on each worker")
     from distributed import Client
 
     with Client(scheduler_file=str(sched_file), timeout="30s") as client:
