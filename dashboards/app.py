@@ -29,8 +29,13 @@ from .levers import (
     to_query,
 )
 from .venue import VenueView
+from .wall import Wall, facilitator_key, holds_key
 
 SERVICE = RunService()
+# The room's wall and the facilitator's key: shared by every session of this server process.
+WALL = Wall()
+KEY = facilitator_key()
+WALL_POLL = 2.0  # seconds between a wall page's looks at whether anything changed
 
 # Per session (Solara keeps one value per browser page for module-level reactives).
 settings = solara.reactive(Settings())
@@ -57,6 +62,13 @@ WORKSHOP = (
     ("Revolving door", "default", "experiential", {"turnover": 1.5}, "High staff turnover, nothing captured."),
     ("The silent business", "default", "silent", {}, "Saying nothing at all."),
 )
+
+
+def workshop_settings(scenario: str, policy: str, levers: dict) -> Settings:
+    s = preset(scenario, policy)
+    for k, v in levers.items():
+        s = set_lever(s, k, v)
+    return s
 
 
 def headline(result: YearResult) -> dict[str, float]:
@@ -91,6 +103,9 @@ def run_explore() -> None:
     if run_explore.is_current():  # not cancelled (or reset) while it finished
         previous.set(year.value)
         year.set(result)
+        now = headline(result)
+        WALL.add(solara.get_session_id(), result.settings.scenario, result.settings.policy, now["trust_all"],
+                 now["profit"])
 
 
 @solara.lab.task
@@ -127,6 +142,8 @@ def UrlSync():
             url_errors.set(errors)
             known.current = to_query(s)
         elif known.current is None:
+            if WALL.pushed is not None:  # the facilitator's preset, for a page opened without settings
+                settings.set(WALL.pushed)
             known.current = to_query(settings.value)
         url_checked.set(True)
 
@@ -194,7 +211,7 @@ def Numbers(result: YearResult, before: YearResult | None):
     old = headline(before) if before is not None else None
     with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
         for key, label, fmt in HEADLINE:
-            with solara.Card(style={"min-width": "170px"}, classes=[f"number-{key}"]):
+            with solara.Card(style={"min-width": "150px", "flex": "1 1 150px"}, classes=[f"number-{key}"]):
                 solara.Text(label, style={"font-size": "0.8em", "color": "#555"})
                 solara.HTML(tag="div", unsafe_innerHTML=fmt.format(now[key]),
                             style={"font-size": "1.6em", "font-weight": "bold"}, classes=["number-value"])
@@ -233,11 +250,13 @@ def Download(result: YearResult | None):
 def Explore():
     solara.Title("Explore - trust in digital public")
     result = year.value
-    with solara.Columns([1, 3]):
-        with solara.Column():
+    # Side by side from a laptop's width up; on a phone or a narrow tablet the settings come first,
+    # full width, and the run and its charts below them.
+    with solara.ColumnsResponsive(12, medium=[4, 8]):
+        with solara.Column(classes=["settings-column"]):
             Levers()
             ShareLink()
-        with solara.Column():
+        with solara.Column(classes=["results-column"]):
             UrlErrors()
             solara.Markdown("Pick a scenario and a policy, move the levers, and run a year of the focal business "
                             "(20,000 people or so, a few seconds). Each run is yours alone.")
@@ -263,10 +282,12 @@ def Compare():
     s = settings.value
     solara.Markdown(f"Two or three policies for the focal business of **{s.scenario}**, each run on the same "
                     "replicate seeds (common random numbers), with the other levers as set on Explore.")
-    with solara.Row():
-        solara.SelectMultiple("Policies (2 or 3)", values=list(compare_policies.value), all_values=list(policy_choices()),
-                              on_value=lambda v: compare_policies.set(list(v)[:3]))
-        solara.SliderInt("Replicates", value=replicates, min=2, max=10)
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
+        with solara.Div(style={"min-width": "240px", "flex": "1 1 240px"}):
+            solara.SelectMultiple("Policies (2 or 3)", values=list(compare_policies.value),
+                                  all_values=list(policy_choices()), on_value=lambda v: compare_policies.set(list(v)[:3]))
+        with solara.Div(style={"min-width": "240px", "flex": "1 1 240px"}, classes=["replicates-slider"]):
+            solara.SliderInt("Replicates", value=replicates, min=2, max=10)
     if len(compare_policies.value) < 2:
         solara.Warning("Choose at least two policies.")
         return
@@ -335,9 +356,10 @@ def Venue():
         solara.Button("Step a week", on_click=lambda: step(7), disabled=playing or at_end)
         solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing), color="primary",
                       disabled=at_end and not playing)
-    with solara.Columns([3, 2]):
+    with solara.ColumnsResponsive(12, medium=[7, 5]):
         fig = solara.use_memo(view.figure, [view, tick])
-        solara.FigureMatplotlib(fig, dependencies=[id(view), tick], format="png")
+        with solara.Div(classes=["venue-figure"]):
+            solara.FigureMatplotlib(fig, dependencies=[id(view), tick], format="png")
         with solara.Column():
             counts = view.counts()
             solara.Markdown(" | ".join(f"**{k}** {v:.3f}" if isinstance(v, float) else f"**{k}** {v}"
@@ -353,9 +375,7 @@ def Workshop():
     router = solara.use_router()
 
     def choose(scenario: str, policy: str, levers: dict) -> None:
-        s = preset(scenario, policy)
-        for k, v in levers.items():
-            s = set_lever(s, k, v)
+        s = workshop_settings(scenario, policy, levers)
         settings.set(s)
         router.push(f"/?{to_query(s)}")
         run_explore()
@@ -382,6 +402,99 @@ def Workshop():
         solara.Button("Reset everything", on_click=reset, classes=["reset-button"])
         ShareLink()
         Download(year.value)
+
+
+@solara.component
+def WallPage():
+    """For the projector: every participant's latest runs, the spread per policy, who ran what.
+    The facilitator's link (printed when the server starts) carries the key to clear the wall and
+    push a preset; without it the page only shows."""
+    solara.Title("Wall - trust in digital public")
+    router = solara.use_router()
+    from urllib.parse import parse_qs
+
+    facilitator = holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY)
+    version, set_version = solara.use_state(WALL.version)
+
+    def watch(cancel) -> None:
+        # A look at one integer every WALL_POLL seconds, next to nothing when nobody runs; ends
+        # when the page goes (cancel is set), with no tracing of the thread (intrusive_cancel off).
+        seen = WALL.version
+        while not cancel.wait(WALL_POLL):
+            if WALL.version != seen:
+                seen = WALL.version
+                set_version(seen)
+
+    solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    points = WALL.points()
+    import pandas as pd
+
+    frame = pd.DataFrame([p.__dict__ for p in points], columns=["participant", "scenario", "policy", "trust", "profit",
+                                                                "at"])
+    image = solara.use_memo(lambda: charts.png(charts.wall_figure(frame)), [version])
+    people = frame.participant.nunique()
+    with solara.Div(classes=["wall-count"]):
+        solara.Markdown(f"**{len(frame)} run{'s' if len(frame) != 1 else ''} by {people} "
+                        f"participant{'s' if people != 1 else ''}** (each "
+                        f"participant's last {WALL.keep} runs; participants are numbered, never named)")
+    with solara.Div(classes=["wall-chart"]):
+        solara.Image(image, format="png")
+    if len(frame):
+        per = frame.groupby("policy").agg(runs=("trust", "size"), participants=("participant", "nunique"),
+                                          trust=("trust", "mean"), trust_low=("trust", "min"),
+                                          trust_high=("trust", "max"), profit=("profit", "mean"),
+                                          profit_low=("profit", "min"), profit_high=("profit", "max"))
+        rows = "\n".join(f"| {p} | {r.runs} | {r.participants} | {r.trust:.3f} ({r.trust_low:.3f}-{r.trust_high:.3f}) "
+                         f"| {r.profit:,.0f} ({r.profit_low:,.0f}-{r.profit_high:,.0f}) |" for p, r in zip(per.index, per.itertuples()))
+        with solara.Div(classes=["wall-table"], style={"overflow-x": "auto"}):
+            solara.Markdown("| policy | runs | participants | trust: mean (lowest-highest) | profit: mean (lowest-highest) "
+                            "|\n|---|---|---|---|---|\n" + rows)
+    if not facilitator:
+        solara.Info("View only. The facilitator's link, printed when the server starts, can clear the wall and push "
+                    "a preset to everyone.", dense=True, classes=["wall-view-only"])
+        return
+    names = [title for title, *_ in WORKSHOP]
+    choice, set_choice = solara.use_state(names[0])
+
+    def push() -> None:
+        if holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY):  # checked again when acting
+            _, scenario, policy, levers, _ = WORKSHOP[names.index(choice)]
+            WALL.push(workshop_settings(scenario, policy, levers))
+
+    def clear() -> None:
+        if holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY):
+            WALL.clear()
+
+    pushed = WALL.pushed
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px", "align-items": "center"}, classes=["wall-actions"]):
+        solara.Button("Clear the wall", on_click=clear, classes=["wall-clear"])
+        with solara.Div(style={"min-width": "220px"}, classes=["wall-preset"]):
+            solara.Select("Preset", values=names, value=choice, on_value=set_choice)
+        solara.Button("Push to everyone's next page", on_click=push, color="primary", classes=["wall-push"])
+        if pushed is not None:
+            solara.Button("Stop pushing", on_click=lambda: WALL.push(None), text=True, classes=["wall-unpush"])
+    if pushed is not None:
+        solara.Text(f"Pages opened now start from: {pushed.scenario}, {pushed.policy}.", classes=["wall-pushed"])
+
+
+# Phones first: pictures never wider than the screen, sliders wide enough for a thumb, the tab
+# bar scrollable rather than squeezed.
+PAGE_CSS = """
+.year-charts, .compare-charts { width: 100%; }
+.year-charts img, .compare-charts img, .venue-figure img, .wall-chart img { max-width: 100%; height: auto; }
+.wall-chart img { width: 100%; max-width: 1100px; }
+.year-charts > div, .compare-charts > div { max-width: 100%; }
+/* a slider's label above its track, so the track has the column's whole width for a thumb */
+.v-slider.v-input--horizontal { display: flex; flex-direction: column; align-items: stretch; }
+.v-slider .v-input__prepend { margin-inline-end: 0; margin-bottom: -6px; }
+.v-slider .v-input__control { width: 100%; min-width: 200px; }
+.v-slider .v-slider__container { touch-action: none; }
+@media (max-width: 600px) {
+  .v-toolbar__title { display: none; }
+  .v-tab { min-width: 0 !important; padding: 0 10px !important; font-size: 0.8rem; }
+  .v-main .v-container, .v-main .container { padding: 8px !important; }
+}
+"""
 
 
 @solara.component
@@ -421,6 +534,7 @@ def Layout(children=[]):
                     solara.lab.Tab(r.label, classes=[f"tab-{r.path.strip('/') or 'explore'}"])
         # One child only: AppLayout would put a first child of several into a sidebar.
         with solara.Column():
+            solara.Style(PAGE_CSS)
             UrlSync()  # inside the returned tree: an element made outside it would never mount
             solara.Column(children=children)
     return main
@@ -431,4 +545,5 @@ routes = [
     solara.Route(path="compare", component=Compare, label="Compare"),
     solara.Route(path="venue", component=Venue, label="Inside the venue"),
     solara.Route(path="workshop", component=Workshop, label="Workshop"),
+    solara.Route(path="wall", component=WallPage, label="Wall"),
 ]

@@ -48,16 +48,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def served(port: int | None = None, workers: int | None = None, log: Path | None = None,
-           timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``trustsim dashboard`` on 127.0.0.1 in a subprocess; yields (base url, process)."""
+           timeout: float = 60.0, key: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``trustsim dashboard`` on 127.0.0.1 in a subprocess; yields (base url, process). ``key``:
+    the facilitator's key to start it with (default: the server makes one up)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "sim", "dashboard", "--port", str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
     out = open(log, "w") if log else subprocess.DEVNULL
     # Its own process group, so the server's forkserver, manager and run processes go with it.
+    env = {**os.environ, "TRUSTSIM_FACILITATOR_KEY": key} if key else None
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout

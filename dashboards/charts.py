@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # no display on a server; set before any figure is made
 
@@ -91,6 +92,28 @@ def band_figure(bands: pd.DataFrame, title: str, ylabel: str) -> Figure:
         ax.plot(g.step, g["mean"], color=c, lw=2, label=str(arm))
     ax.set(title=title, xlabel="day", ylabel=ylabel)
     ax.legend(fontsize=8)
+    return fig
+
+
+def wall_figure(points: pd.DataFrame) -> Figure:
+    """The room's runs: trust against profit, one colour per policy, each policy's mean as a cross.
+    ``points``: policy, trust, profit (one row per run)."""
+    fig, ax = _fig(9.0, 5.0)
+    policies = sorted(points.policy.unique()) if len(points) else []
+    colours = matplotlib.colormaps["tab10"]
+    for i, policy in enumerate(policies):
+        g = points[points.policy == policy]
+        c = colours(i % 10)
+        ax.scatter(g.trust, g.profit, s=40, color=c, alpha=0.75, label=f"{policy} ({len(g)})")
+        ax.scatter([g.trust.mean()], [g.profit.mean()], s=160, marker="P", color=c, edgecolor="black", lw=0.8)
+    if not policies:
+        ax.text(0.5, 0.5, "No runs yet: they appear here as participants run a year", ha="center", va="center",
+                transform=ax.transAxes, color="#666")
+    ax.set(xlabel="trust, everyone (end of the year)", ylabel="profit over the year",
+           title="The room's runs (+ marks each policy's mean)")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    if policies:
+        ax.legend(fontsize=8, title="policy (runs)", title_fontsize=8)
     return fig
 
 

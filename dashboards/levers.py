@@ -155,6 +155,7 @@ def from_query(query: str | None) -> tuple[Settings, list[str]]:
     A refused value (unknown name, out of range, not a number) takes the preset's value; a query
     whose staff mix exceeds the capacity keeps the preset's mix. Unknown keys are reported too."""
     pairs = dict(parse_qsl(query or "", keep_blank_values=True))
+    pairs.pop("key", None)  # the facilitator's key (dashboards/wall.py) travels in the link, it is not a setting
     errors: list[str] = []
     scenario = pairs.pop("scenario", Settings.scenario)
     if scenario not in scenario_choices():

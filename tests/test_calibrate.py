@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 
 import sim
@@ -160,8 +161,6 @@ def test_the_command_writes_a_fitted_scenario_and_a_report_and_resumes(tmp_path)
     assert_refused(trustsim("calibrate", spec, "--out", out), "already holds a calibration", "--resume")
     again = trustsim("calibrate", spec, "--out", out, "--workers", "1", "--resume", "--trials", "5", timeout=300)
     assert again.returncode == 0, again.stderr
-    import pandas as pd
-
     trials = pd.read_csv(out / "trials.csv")
     assert list(trials.number) == [0, 1, 2, 3, 4]
     assert (out / STORAGE).exists()
@@ -190,3 +189,17 @@ def test_runs_from_a_plain_script_on_local_processes(tmp_path):
 
 def test_public_name():
     assert sim.calibrate is calibrate and Path(sim.calibrate.__code__.co_filename).name == "calibrate.py"
+
+
+def test_on_a_dask_cluster_the_trials_are_the_serial_ones(small, truth, tmp_path, dask_cluster, monkeypatch):
+    """Trials run on a real scheduler's workers, two at a time (one per worker): the same trials as
+    in-process two at a time, number for number."""
+    sched_file, _ = dask_cluster
+    spec = {"scenario": "default", "fixed": SMALL, "parameters": {"mechanisms.gain_reply": {"range": [0.02, 0.3]}},
+            "targets": targets_of(truth), "trials": 4, "replicates": 2, "seed": 6}
+    on_cluster = run_calibration(load_spec(spec), executor=str(sched_file), progress=False)
+    # in-process with the same batch width: the sampler sees the same sequence of asks and tells
+    monkeypatch.setattr("sim.trials._slots", lambda executor, workers: 2)
+    here = run_calibration(load_spec(spec), executor="serial", progress=False)
+    cols = ["number", "mechanisms.gain_reply", "loss"]
+    pd.testing.assert_frame_equal(on_cluster.trials[cols], here.trials[cols])

@@ -28,10 +28,13 @@ expect = sync_api.expect
 RUN_TIMEOUT = 90_000  # ms: a year of 22,000 people on a busy 2-core machine
 
 
+KEY = "test-facilitator-key"  # the facilitator's key the test server starts with
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
-    with served(workers=2, log=log) as (url, _):
+    with served(workers=2, log=log, key=KEY) as (url, _):
         yield url
 
 
@@ -195,6 +198,79 @@ def test_a_first_tab_click_right_after_opening_a_link_sticks(server, browser):
             expect(page.get_by_text("Policies (2 or 3)").first).to_be_visible()
         finally:
             ctx.close()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def test_on_a_phone_sliders_are_wide_and_move_by_touch_and_a_run_ends_in_a_wide_chart(server, browser):
+    ctx = browser.new_context(**PHONE)
+    try:
+        page = ctx.new_page()
+        open_app(page, server + "?seed=390")
+        tracks = page.locator(".v-slider__container")
+        assert tracks.count() >= 9
+        widths = [tracks.nth(i).bounding_box()["width"] for i in range(tracks.count())]
+        assert min(widths) >= 200, widths
+        box = page.locator(".lever-caring .v-slider__container").bounding_box()
+        page.touchscreen.tap(box["x"] + 0.3 * box["width"], box["y"] + box["height"] / 2)
+        expect(page.locator(".lever-caring")).to_contain_text("Caring replies: 0.3")
+        page.locator(".run-button").tap()
+        expect(page.locator(".chart-trust img")).to_be_visible(timeout=RUN_TIMEOUT)
+        assert page.locator(".chart-trust img").bounding_box()["width"] >= 300
+        # nothing wider than the screen, nothing of Solara's badge over the numbers
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        expect(page.get_by_text("This website runs on")).to_have_count(0)
+        for tab, shows in (("Compare", "Policies (2 or 3)"), ("Inside the venue", "Step a day"),
+                           ("Workshop", "Facilitator's presets"), ("Wall", "View only")):
+            page.get_by_role("tab", name=tab).click()
+            expect(page.get_by_text(shows).first).to_be_visible(timeout=30_000)
+    finally:
+        ctx.close()
+
+
+def test_the_wall_shows_the_rooms_runs_and_only_the_facilitator_acts(server, browser):
+    contexts = []
+
+    def new_page(**kw):
+        contexts.append(browser.new_context(**kw))
+        return contexts[-1].new_page()
+
+    wall = new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        wall.goto(server + f"wall?key={KEY}")
+        wall.locator(".wall-clear").click()
+        expect(wall.locator(".wall-count")).to_contain_text("0 runs by 0 participants", timeout=10_000)
+        for seed in (101, 102, 103):  # three participants, each on their own phone
+            participant = new_page(**PHONE)
+            open_app(participant, server + f"?seed={seed}")
+            run_year(participant)
+        expect(wall.locator(".wall-count")).to_contain_text("3 runs by 3 participants", timeout=10_000)
+        expect(wall.locator(".wall-table")).to_contain_text("experiential")
+        expect(wall.locator(".wall-chart img")).to_be_visible()
+
+        onlooker = new_page()
+        onlooker.goto(server + "wall?key=guess")
+        expect(onlooker.locator(".wall-view-only")).to_be_visible(timeout=60_000)
+        expect(onlooker.locator(".wall-count")).to_contain_text("3 runs by 3 participants")
+        expect(onlooker.locator(".wall-clear")).to_have_count(0)
+        expect(onlooker.locator(".wall-push")).to_have_count(0)
+
+        wall.locator(".wall-preset .v-field").click()
+        wall.get_by_role("option", name="Coupon blitz").click()
+        wall.locator(".wall-push").click()
+        expect(wall.locator(".wall-pushed")).to_contain_text("default, coupon")
+        late = new_page()  # opened after the push, without settings in its link
+        late.goto(server)
+        expect(late.locator(".lever-coupons")).to_contain_text("Coupon posts: 0.6", timeout=60_000)
+        expect(late.get_by_text("coupon", exact=True).first).to_be_visible()
+        wall.locator(".wall-unpush").click()
+        expect(wall.locator(".wall-pushed")).to_have_count(0)
+        wall.locator(".wall-clear").click()
+        expect(onlooker.locator(".wall-count")).to_contain_text("0 runs by 0 participants", timeout=10_000)
+    finally:
+        for c in contexts:
+            c.close()
 
 
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 import tomli_w
 
 import sim
+from tests.conftest import wait_for as _wait_for
 from sim.sweep import load_spec, run_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,15 +244,6 @@ def test_grid_analyze_writes_bands(tmp_path, serial_reference):
 
 # ---- real processes killed mid-sweep ------------------------------------------------------------
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def _workers_done(out: Path) -> int:
     path = out / ".manifest.jsonl"
     if not path.exists():
@@ -266,46 +257,6 @@ def _done_count(out: Path) -> int:
     if not path.exists():
         return 0
     return sum('"event": "done"' in line for line in path.read_text().splitlines())
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A real scheduler and two single-threaded workers on 127.0.0.1 (no nanny, so a SIGKILL is final)."""
-    sched_file = tmp_path / "scheduler.json"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(sched_file)], cwd=ROOT, stdout=open(logs / "scheduler.log", "w"),
-            stderr=subprocess.STDOUT))
-        _wait_for(lambda: sched_file.exists() and sched_file.stat().st_size > 0, 60, "the scheduler file")
-        workers = []
-        for i in range(2):
-            workers.append(subprocess.Popen(
-                [str(BIN / "dask"), "worker", "--scheduler-file", str(sched_file), "--host", "127.0.0.1",
-                 "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"], cwd=ROOT,
-                stdout=open(logs / f"worker{i}.log", "w"), stderr=subprocess.STDOUT))
-            procs.append(workers[-1])
-        from distributed import Client
-
-        with Client(scheduler_file=str(sched_file), timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-        yield sched_file, workers
-    finally:
-        for p in reversed(procs):
-            _stop(p)
 
 
 def test_dask_cluster_survives_a_killed_worker(tmp_path, dask_cluster, serial_reference):
