@@ -68,7 +68,7 @@ screenshots: install-dev assets
 
 # Solara's page loads its JavaScript, CSS and fonts through a CDN proxy; offline it stays blank
 # unless the packages sit in $(VENV)/share/solara/cdn. They come from the npm registry.
-$(ASSETS): $(STAMP)
+$(ASSETS): $(STAMP) dashboards/assets.py
 	$(PY) -m dashboards.assets
 	@touch $@
 

@@ -46,6 +46,7 @@ previous = solara.reactive(None)  # the run before it, for "what changed"
 compare_policies = solara.reactive(["experiential", "broadcast"])
 replicates = solara.reactive(5)
 comparison = solara.reactive(None)
+growing = solara.reactive(None)  # chart columns of the year running now, as they come in
 
 HEADLINE = (("trust_all", "Trust (everyone)", "{:.3f}"), ("intimate", "Customers at L2 or L3", "{:,.0f}"),
             ("customers", "Customers", "{:,.0f}"), ("reach", "People who witnessed it", "{:,.0f}"),
@@ -96,10 +97,16 @@ def run_explore() -> None:
     def progress(p: float) -> None:
         run_explore.progress = p
 
+    def live(ts) -> None:
+        if run_explore.is_current():
+            growing.set(ts)
+
     try:
-        result = run_year(SERVICE, s, progress, _stopper(run_explore))
+        result = run_year(SERVICE, s, progress, _stopper(run_explore), live)
     except Cancelled:
         return
+    finally:
+        growing.set(None)
     if run_explore.is_current():  # not cancelled (or reset) while it finished
         previous.set(year.value)
         year.set(result)
@@ -222,11 +229,13 @@ def Numbers(result: YearResult, before: YearResult | None):
 
 
 @solara.component
-def YearCharts(result: YearResult):
+def YearCharts(ts, focal: str, horizon: int):
+    """The five charts of a year (or of the days run so far), drawn by the browser."""
+    options = solara.use_memo(lambda: charts.year_options(ts, focal, horizon), [id(ts)])
     with solara.Row(style={"flex-wrap": "wrap"}, classes=["year-charts"]):
-        for name, data in result.charts.items():
-            with solara.Div(classes=[f"chart-{name}"]):
-                solara.Image(data, format="png")
+        for name, option in options.items():
+            with solara.Div(classes=[f"chart-{name}", "chart"]):
+                solara.FigureEcharts(option, responsive=True, attributes={"style": "height: 300px; width: 100%;"})
 
 
 @solara.component
@@ -261,6 +270,11 @@ def Explore():
             solara.Markdown("Pick a scenario and a policy, move the levers, and run a year of the focal business "
                             "(20,000 people or so, a few seconds). Each run is yours alone.")
             RunButtons(run_explore, "Run a year")
+            if run_explore.pending and growing.value is not None:
+                sc = build_scenario(settings.value)
+                solara.Markdown("The year so far:")
+                YearCharts(growing.value, sc.focal, sc.steps)
+                return
             if result is None:
                 solara.Info("No run yet: press \"Run a year\".")
                 return
@@ -271,7 +285,7 @@ def Explore():
                             + (" (served from the cache: someone ran exactly these settings)" if result.cached else
                                f" ({result.seconds:.1f} s)"))
             Numbers(result, previous.value)
-            YearCharts(result)
+            YearCharts(result.timeseries, result.focal, int(result.timeseries.step.max()))
             Download(result)
 
 
@@ -415,6 +429,8 @@ def WallPage():
 
     facilitator = holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY)
     version, set_version = solara.use_state(WALL.version)
+    names = [title for title, *_ in WORKSHOP]
+    choice, set_choice = solara.use_state(names[0])  # the facilitator's preset (hooks before any return)
 
     def watch(cancel) -> None:
         # A look at one integer every WALL_POLL seconds, next to nothing when nobody runs; ends
@@ -453,8 +469,6 @@ def WallPage():
         solara.Info("View only. The facilitator's link, printed when the server starts, can clear the wall and push "
                     "a preset to everyone.", dense=True, classes=["wall-view-only"])
         return
-    names = [title for title, *_ in WORKSHOP]
-    choice, set_choice = solara.use_state(names[0])
 
     def push() -> None:
         if holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY):  # checked again when acting
@@ -481,6 +495,7 @@ def WallPage():
 # bar scrollable rather than squeezed.
 PAGE_CSS = """
 .year-charts, .compare-charts { width: 100%; }
+.year-charts .chart { flex: 1 1 420px; min-width: 280px; max-width: 640px; }
 .year-charts img, .compare-charts img, .venue-figure img, .wall-chart img { max-width: 100%; height: auto; }
 .wall-chart img { width: 100%; max-width: 1100px; }
 .year-charts > div, .compare-charts > div { max-width: 100%; }

@@ -40,6 +40,12 @@ def needed_specs() -> list[str]:
     # Components load more through the same proxy at run time (Markdown: mermaid and KaTeX).
     for src in (Path(solara.__file__).parent / "components").glob("*.py"):
         specs.update(re.findall(r"getCdn\(\)\}/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.-]*)/", src.read_text()))
+    # ECharts (the dashboard's charts) names its version in a constant: `echarts@${version}`.
+    for src in (Path(solara.__file__).parent / "components").glob("*.vue"):
+        text = src.read_text()
+        version = re.search(r'const version = "(\d+\.\d+\.\d+)"', text)
+        if version:
+            specs.update(f"{name}@{version.group(1)}" for name in re.findall(r"getCdn\(\)\}/([\w.-]+)@\$\{version\}/", text))
     return sorted(specs)
 
 

@@ -33,54 +33,67 @@ def png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def year_figures(ts: pd.DataFrame, focal: str) -> dict[str, Figure]:
-    """The year of one run: trust, intimacy ladder, witnesses vs participants, customers, profit."""
-    figs = {}
+# Chart columns a running year sends to its page (dashboards/jobs.py), in this order.
+CHART_COLUMNS = ("trust_engaged", "trust_observers", "level1", "level2", "level3", "reach", "replies", "customers",
+                 "profit")
+
+
+def _line(name: str, x, y, colour: str, width: float = 2, dashed: bool = False, area: bool = False) -> dict:
+    series = {"name": name, "type": "line", "showSymbol": False, "data": [[int(a), _num(b)] for a, b in zip(x, y)],
+              "lineStyle": {"color": colour, "width": width, "type": "dashed" if dashed else "solid"},
+              "itemStyle": {"color": colour}, "animation": False}
+    if area:
+        series["areaStyle"] = {"color": colour, "opacity": 1.0}
+    return series
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return round(v, 6) if np.isfinite(v) else None
+
+
+def _option(title: str, ylabel: str, series: list[dict], horizon: int) -> dict:
+    """A line chart drawn in the browser (ECharts): the server sends numbers, never pictures."""
+    return {"title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
+            "tooltip": {"trigger": "axis"},
+            "legend": {"top": 24, "textStyle": {"fontSize": 10}, "type": "scroll"},
+            "grid": {"left": 56, "right": 16, "top": 62, "bottom": 36},
+            "xAxis": {"type": "value", "min": 0, "max": horizon, "name": "day", "nameLocation": "middle",
+                      "nameGap": 22},
+            "yAxis": {"type": "value", "name": ylabel, "nameLocation": "middle", "nameGap": 44, "scale": True},
+            "animation": False, "series": series}
+
+
+def year_options(ts: pd.DataFrame, focal: str, horizon: int) -> dict[str, dict]:
+    """The year of one run, as ECharts options: trust, intimacy ladder, witnesses vs participants,
+    customers, profit. ``ts`` may stop before ``horizon`` (a run still going): the x axis is the
+    whole year, so the curves grow as the days come in."""
     day = ts.step.unique()
     names = list(dict.fromkeys(ts.business))
     by = {b: ts[ts.business == b] for b in names}
     f = by[focal]
-
-    fig, ax = _fig()
+    out = {}
+    trust = []
     for i, b in enumerate(names):
-        style = dict(color=POLICY_COLOURS[i % len(POLICY_COLOURS)], lw=2 if b == focal else 1.2)
-        ax.plot(day, by[b].trust_engaged, label=f"{b}: engaged", **style)
-        ax.plot(day, by[b].trust_observers, ls="--", label=f"{b}: silent observers", **style)
-    ax.set(title="Trust over the year", xlabel="day", ylabel="mean trust (0-1)")
-    ax.legend(fontsize=7, ncols=2)
-    figs["trust"] = fig
-
-    fig, ax = _fig()
-    ax.stackplot(day, f.level1, f.level2, f.level3, colors=LEVEL_COLOURS,
-                 labels=("L1 recognised", "L2 knows their outcomes", "L3 knows what it means to them"))
-    ax.set(title=f"Intimacy ladder ({focal})", xlabel="day", ylabel="people")
-    ax.legend(fontsize=7, loc="upper left")
-    figs["intimacy"] = fig
-
-    fig, ax = _fig()
-    replied = f.replies.cumsum()
-    ax.plot(day, f.reach, color="#2b8cbe", lw=2, label="people who have witnessed it (reach)")
-    ax.plot(day, replied, color="#e6550d", lw=2, label="replies given (participants addressed)")
-    ax.set(title=f"Witnesses vs participants ({focal})", xlabel="day", ylabel="people")
-    ax.legend(fontsize=7, loc="upper left")
-    figs["witnesses"] = fig
-
-    fig, ax = _fig()
-    for i, b in enumerate(names):
-        ax.plot(day, by[b].customers, color=POLICY_COLOURS[i % len(POLICY_COLOURS)], lw=2 if b == focal else 1.2,
-                label=b)
-    ax.set(title="Customers", xlabel="day", ylabel="customers")
-    ax.legend(fontsize=7)
-    figs["customers"] = fig
-
-    fig, ax = _fig()
-    for i, b in enumerate(names):
-        ax.plot(day, by[b].profit.cumsum(), color=POLICY_COLOURS[i % len(POLICY_COLOURS)],
-                lw=2 if b == focal else 1.2, label=b)
-    ax.set(title="Cumulative profit", xlabel="day", ylabel="profit")
-    ax.legend(fontsize=7)
-    figs["profit"] = fig
-    return figs
+        c, w = POLICY_COLOURS[i % len(POLICY_COLOURS)], 2 if b == focal else 1.2
+        trust.append(_line(f"{b}: engaged", day, by[b].trust_engaged, c, w))
+        trust.append(_line(f"{b}: silent observers", day, by[b].trust_observers, c, w, dashed=True))
+    out["trust"] = _option("Trust over the year", "mean trust (0-1)", trust, horizon)
+    # Bands drawn as areas down to zero, the tallest first and each lower one painted over it.
+    tops = np.cumsum([f.level1.to_numpy(), f.level2.to_numpy(), f.level3.to_numpy()], axis=0)
+    ladder = [_line(label, day, tops[k], LEVEL_COLOURS[k], 1, area=True) for k, label in
+              reversed(list(enumerate(("L1 recognised", "L2 knows their outcomes", "L3 knows what it means to them"))))]
+    out["intimacy"] = _option(f"Intimacy ladder ({focal})", "people", ladder, horizon)
+    out["witnesses"] = _option(f"Witnesses vs participants ({focal})", "people", [
+        _line("people who have witnessed it (reach)", day, f.reach, "#2b8cbe"),
+        _line("replies given (participants addressed)", day, f.replies.cumsum(), "#e6550d")], horizon)
+    out["customers"] = _option("Customers", "customers", [
+        _line(b, day, by[b].customers, POLICY_COLOURS[i % len(POLICY_COLOURS)], 2 if b == focal else 1.2)
+        for i, b in enumerate(names)], horizon)
+    out["profit"] = _option("Cumulative profit", "profit", [
+        _line(b, day, by[b].profit.cumsum(), POLICY_COLOURS[i % len(POLICY_COLOURS)], 2 if b == focal else 1.2)
+        for i, b in enumerate(names)], horizon)
+    return out
 
 
 def band_figure(bands: pd.DataFrame, title: str, ylabel: str) -> Figure:

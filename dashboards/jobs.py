@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from typing import Any
 
@@ -25,12 +25,13 @@ import pandas as pd
 
 from sim.compare import Comparison, replicate_seeds
 from sim.results import summarize
-from sim.runner import run
+from sim.state import COLUMNS
 
 from .levers import Settings, build_scenario
 
 ENGINE = "fast"
 CACHE_SIZE = 128
+COLUMN_INDEX = {c.name: i for i, c in enumerate(COLUMNS)}
 
 
 class Cancelled(Exception):
@@ -44,36 +45,54 @@ class YearResult:
     focal: str
     seconds: float  # compute time in the worker (0 when served from the cache)
     cached: bool = False
-    charts: dict[str, bytes] = field(default_factory=dict)  # PNGs drawn in the worker, by chart name
 
     def summary(self) -> pd.DataFrame:
         return summarize(self.timeseries)
 
 
+DAYS_PER_CHECK = 5  # days a worker runs between looks at its cancel flag
+LIVE_EVERY = 0.25  # seconds between a running year's partial rows sent to its page
+
+
 def _year(settings: Settings, status: Any, key: str, policy: str | None = None, seed: Any = None) -> YearResult:
-    """Worker side: one year of one settings (optionally another policy and seed), reporting the
-    day reached every few days and stopping when asked to."""
+    """Worker side: one year of one settings (optionally another policy and seed). Every few days
+    it reports the day reached and stops if asked to; a year of its own (not a comparison's arm)
+    also sends its chart columns so far, a few times a second, so its page can draw the curves as
+    they grow. The charts themselves are drawn by the browser (ECharts): the server and the
+    workers only send numbers."""
+    from sim.fast import FastModel
+    from sim.runner import check_fits
+
+    from .charts import CHART_COLUMNS
+
     sc = build_scenario(settings)
     if policy is not None:
         sc = sc.with_overrides({f"businesses.{sc.focal}.policy": policy}, source=f"dashboard (policy {policy})")
-    t0 = time.perf_counter()
+    check_fits(sc, ENGINE)
+    t0 = sent = time.perf_counter()
+    model = FastModel(sc, settings.seed if seed is None else seed, threads=1)
+    columns = [COLUMN_INDEX[c] for c in CHART_COLUMNS]
+    while model.day < model.horizon:
+        if status.get(key + ":cancel"):
+            raise Cancelled()
+        model.advance(min(DAYS_PER_CHECK, model.horizon - model.day))
+        status[key] = model.day
+        if policy is None and time.perf_counter() - sent >= LIVE_EVERY:
+            status[key + ":rows"] = model.history[:model.day + 1][:, :, columns].astype("float32")
+            sent = time.perf_counter()
+    return YearResult(settings, model.timeseries(), sc.focal, time.perf_counter() - t0)
 
-    def on_day(day: int) -> None:
-        if day % 5 == 0:
-            if status.get(key + ":cancel"):
-                raise Cancelled()
-            status[key] = day
 
-    res = run(sc, engine=ENGINE, seed=settings.seed if seed is None else seed, progress=False, on_day=on_day,
-              threads=1)
-    if policy is not None:  # one arm of a comparison: the page draws the bands of all arms
-        return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0)
-    # Drawing is CPU too: done here, the server process only forwards the PNGs, so a room's
-    # worth of results does not hold up anyone's clicks.
-    from .charts import png, year_figures
+def partial_timeseries(rows, names: list[str]) -> pd.DataFrame:
+    """A running year's rows (days x businesses x CHART_COLUMNS) as a timeseries table of those columns."""
+    import numpy as np
 
-    charts = {name: png(fig) for name, fig in year_figures(res.timeseries, sc.focal).items()}
-    return YearResult(settings, res.timeseries, sc.focal, time.perf_counter() - t0, charts=charts)
+    from .charts import CHART_COLUMNS
+
+    days, nb, _ = rows.shape
+    frame = {"step": np.repeat(np.arange(days), nb), "business": np.tile(np.asarray(names, dtype=object), days)}
+    frame.update({c: rows[:, :, i].reshape(-1).astype(float) for i, c in enumerate(CHART_COLUMNS)})
+    return pd.DataFrame(frame)
 
 
 class Job:
@@ -81,6 +100,13 @@ class Job:
 
     def __init__(self, future: Future, status: Any, key: str, days: int):
         self.future, self._status, self.key, self.days = future, status, key, days
+
+    def rows(self) -> Any:
+        """The chart columns the run has sent so far (None before the first)."""
+        try:
+            return self._status.get(self.key + ":rows")
+        except (OSError, EOFError):
+            return None
 
     @property
     def day(self) -> int:
@@ -101,6 +127,7 @@ def _forget(status: Any, key: str) -> None:
     try:
         status.pop(key, None)
         status.pop(key + ":cancel", None)
+        status.pop(key + ":rows", None)
     except (OSError, EOFError):  # the manager is already gone (shutdown)
         pass
 
@@ -179,7 +206,8 @@ class RunService:
             pool, status = self._start(fresh=True)
             future = pool.submit(_year, settings, status, key, policy, seed)
         self._live.add(key)
-        future.add_done_callback(lambda _: (self._live.discard(key), _forget(status, key)))
+        # its entries leave the channel before it counts as finished: nobody sees a half-forgotten run
+        future.add_done_callback(lambda _: (_forget(status, key), self._live.discard(key)))
         return Job(future, status, key, days)
 
     def cached(self, settings: Settings) -> YearResult | None:
@@ -218,12 +246,13 @@ def _key(s: Settings) -> tuple:
     return tuple(sorted(vars(s).items()))
 
 
-def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], bool], poll: float = 0.5) -> list:
+def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], bool], poll: float = 0.5,
+         rows: Callable[[Any], None] | None = None) -> list:
     """Wait for every job, reporting overall progress (0-100) in steps of at least 5 points (each
-    report re-renders the page for its browser: a room of them adds up); if ``stop()`` turns true,
-    cancel them all and raise Cancelled."""
+    report re-renders the page for its browser: a room of them adds up), and with ``rows`` the
+    first job's newest partial rows; if ``stop()`` turns true, cancel them all and raise Cancelled."""
     total = sum(j.days for j in jobs)
-    shown = -100.0
+    shown, drawn = -100.0, 0
     while not all(j.future.done() for j in jobs):
         if stop():
             for j in jobs:
@@ -233,19 +262,27 @@ def wait(jobs: list[Job], progress: Callable[[float], None], stop: Callable[[], 
         if done - shown >= 5:
             progress(done)
             shown = done
+        if rows is not None:
+            got = jobs[0].rows()
+            if got is not None and got.shape[0] > drawn:
+                rows(got)
+                drawn = got.shape[0]
         time.sleep(poll)
     progress(100.0)
     return [j.future.result() for j in jobs]
 
 
 def run_year(service: RunService, settings: Settings, progress: Callable[[float], None],
-             stop: Callable[[], bool]) -> YearResult:
-    """One year of ``settings``: from the cache when someone already ran exactly these settings."""
+             stop: Callable[[], bool], live: Callable[[pd.DataFrame], None] | None = None) -> YearResult:
+    """One year of ``settings``: from the cache when someone already ran exactly these settings.
+    ``live`` gets the chart columns of the days run so far while it runs (partial_timeseries)."""
     hit = service.cached(settings)
     if hit is not None:
         progress(100.0)
         return replace(hit, seconds=0.0, cached=True)
-    [result] = wait([service.submit(settings)], progress, stop)
+    names = build_scenario(settings).business_names
+    rows = None if live is None else (lambda r: live(partial_timeseries(r, names)))
+    [result] = wait([service.submit(settings)], progress, stop, rows=rows)
     service.remember(result)
     return result
 

@@ -46,7 +46,7 @@ def _room(browser, url: str) -> None:
         page = context.new_page()
         page.goto(url + f"?scenario=default&policy={policy}&seed={seed}")
         page.locator(".run-button").click()
-        expect(page.locator(".chart-profit img")).to_be_visible(timeout=WAIT)
+        expect(page.locator(".number-profit")).to_be_visible(timeout=WAIT)
         context.close()
 
 
@@ -61,7 +61,7 @@ def _tour(page, url: str, out: Path, prefix: str, shots: list[Path]) -> None:
 
     page.goto(url + "?scenario=default&policy=experiential")
     page.locator(".run-button").click()
-    expect(page.locator(".chart-profit img")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".number-profit")).to_be_visible(timeout=WAIT)
     if prefix:
         shot("explore-settings")
         page.locator(".number-trust_all").scroll_into_view_if_needed()

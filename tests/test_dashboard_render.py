@@ -19,6 +19,7 @@ import ipyvuetify as v
 import ipywidgets
 import pytest
 import solara
+from solara.components.echarts import EchartsWidget
 from solara.server import kernel, kernel_context
 
 import sim
@@ -85,13 +86,11 @@ def session():
 
 @pytest.fixture(scope="module")
 def small_year():
-    """A short year of few people, computed once, with its charts drawn as the run process draws
-    them (dashboards.jobs._year): the Explore tests stub the process pool with it."""
+    """A short year of few people, computed once: the Explore tests stub the process pool with it."""
     s = Settings()
     sc = build_scenario(s)
     res = sim.run(sc.with_overrides({"population.engaged": 200}), engine="fast", seed=0, steps=60, progress=False)
-    pngs = {name: charts.png(fig) for name, fig in charts.year_figures(res.timeseries, sc.focal).items()}
-    return jobs.YearResult(s, res.timeseries, sc.focal, 0.1, charts=pngs)
+    return jobs.YearResult(s, res.timeseries, sc.focal, 0.1)
 
 
 @pytest.fixture
@@ -99,9 +98,11 @@ def stub_runs(monkeypatch, small_year):
     """app.run_year without the pool: the precomputed year, labelled with the settings asked for."""
     calls = []
 
-    def run_year(service, settings, progress, stop):
+    def run_year(service, settings, progress, stop, live=None):
         calls.append(settings)
         progress(50.0)
+        if live is not None:  # the first days, as a running year sends them
+            live(small_year.timeseries[small_year.timeseries.step <= 30])
         assert not stop()
         progress(100.0)
         return replace(small_year, settings=settings)
@@ -226,6 +227,30 @@ def test_moving_a_slider_changes_the_settings_and_the_address(session):
     assert address(rc) == f"/?{to_query(app.settings.value)}"
 
 
+def test_a_running_year_shows_its_curves_growing(session, monkeypatch, small_year):
+    """While the run goes, the page draws the days it has so far; at the end, the whole year."""
+    release = threading.Event()
+
+    def run_year(service, settings, progress, stop, live=None):
+        live(small_year.timeseries[small_year.timeseries.step <= 30])
+        assert release.wait(30)
+        return replace(small_year, settings=settings)
+
+    monkeypatch.setattr(app, "run_year", run_year)
+    rc = session.render(app.Explore(), "/?seed=5")
+    button(rc, "Run a year").widget.click()
+    wait_until(lambda: "The year so far" in text(rc), what="the growing charts")
+    figures = [w for w in widgets(rc) if isinstance(w, EchartsWidget)]
+    assert len(figures) == 5
+    [trust] = [sr for sr in figures[0].option["series"] if sr["name"] == "focal: engaged"]
+    assert [x for x, _ in trust["data"]] == list(range(31))  # the first 30 days, of a year-long axis
+    assert figures[0].option["xAxis"]["max"] == build_scenario(Settings()).steps
+    release.set()
+    wait_for_run(app.run_explore)
+    wait_until(lambda: "The year so far" not in text(rc) and with_class(rc, v.Card, "number-profit"),
+               what="the finished year")
+
+
 def test_run_a_year_shows_the_headline_numbers_and_five_charts(session, stub_runs, small_year):
     rc = session.render(app.Explore(), "/?seed=3")
     button(rc, "Run a year").widget.click()
@@ -241,10 +266,13 @@ def test_run_a_year_shows_the_headline_numbers_and_five_charts(session, stub_run
         assert value.unsafe_innerHTML == fmt.format(numbers[key])
     assert 0 <= numbers["trust_all"] <= 1
 
-    images = [w for w in widgets(rc) if isinstance(w, ipywidgets.Image)]
-    assert len(images) == 5
-    assert [img.value for img in images] == list(small_year.charts.values())  # the run's PNGs, as drawn
-    assert all(img.value[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
+    figures = [w for w in widgets(rc) if isinstance(w, EchartsWidget)]
+    assert len(figures) == 5  # drawn by the browser from these numbers
+    expected = charts.year_options(small_year.timeseries, small_year.focal, 60)
+    assert [f.option for f in figures] == list(expected.values())
+    [trust] = [sr for sr in expected["trust"]["series"] if sr["name"] == "focal: engaged"]
+    focal = small_year.timeseries[small_year.timeseries.business == "focal"]
+    assert [y for _, y in trust["data"]] == pytest.approx(focal.trust_engaged.tolist(), abs=1e-6)  # sent rounded
     chart_divs = [c for w in widgets(rc) if isinstance(w, v.Html) for c in (w.class_ or "").split()
                   if c.startswith("chart-")]
     assert chart_divs == ["chart-trust", "chart-intimacy", "chart-witnesses", "chart-customers", "chart-profit"]
@@ -412,7 +440,7 @@ def test_a_typed_seed_survives_the_link(session):
 
 
 def test_a_failed_run_says_so(session, monkeypatch):
-    def run_year(service, settings, progress, stop):
+    def run_year(service, settings, progress, stop, live=None):
         raise RuntimeError("the run processes are gone")
 
     monkeypatch.setattr(app, "run_year", run_year)

@@ -53,10 +53,15 @@ class FastModel:
                          self.world.n_engaged, self.day, days)
         self.day += days
 
+    def timeseries(self):
+        """The daily rows so far (day 0 to the last day run) as Results.timeseries."""
+        return tidy_timeseries(self.history[:self.day + 1], self.scenario.business_names,
+                               [b.policy_name for b in self.world.businesses])
+
     def results(self) -> Results:
         names = self.scenario.business_names
-        ts = tidy_timeseries(self.history[:self.day + 1], names, [b.policy_name for b in self.world.businesses])
-        return Results(ts, agents_frame(names, self.state, self.world.venues), self.scenario, self.seed, "fast")
+        return Results(self.timeseries(), agents_frame(names, self.state, self.world.venues), self.scenario,
+                       self.seed, "fast")
 
 
 def run_fast(scenario: Scenario, seed: Any, horizon: int, tick: Callable[[int], Any] = lambda k: None,

@@ -70,7 +70,9 @@ async def participant(browser, url: str, seed: int, doors: asyncio.Semaphore, ar
     await start.wait()
     t0 = time.perf_counter()
     await page.locator(".run-button").click()
-    await page.locator(".chart-trust img").wait_for(timeout=TIMEOUT)
+    # finished: the headline numbers come with the whole year (the curves may show while it runs)
+    await page.locator(".number-trust_all .number-value").wait_for(timeout=TIMEOUT)
+    await page.locator(".chart-trust canvas").wait_for(timeout=TIMEOUT)
     seconds = time.perf_counter() - t0
     header = await page.get_by_text(re.compile(r"focal business under")).first.inner_text()
     trust = await page.locator(".number-trust_all .number-value").inner_text()
