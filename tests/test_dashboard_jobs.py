@@ -82,6 +82,7 @@ def test_a_running_year_sends_its_curves_as_they_grow(monkeypatch):
             super().__setitem__(key, value)
 
     monkeypatch.setattr(jobs, "LIVE_EVERY", 0.0)
+    monkeypatch.setattr(jobs, "LIVE_AFTER", 0.0)
     status = Channel()
     settings = preset("default", seed=15)
     result = jobs._year(settings, status, "k")

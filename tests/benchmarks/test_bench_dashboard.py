@@ -127,6 +127,35 @@ async def room(url: str, sessions: int) -> tuple[list[dict], list[float]]:
     return results, latencies
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return total
+
+
+def browsers_cpu() -> float:
+    """CPU seconds of this machine's Chromium processes (the benchmark's own: nothing else runs one)."""
+    import psutil
+
+    total = 0.0
+    for p in psutil.process_iter(["name", "cpu_times"]):
+        if "chrom" in (p.info["name"] or "") and p.info["cpu_times"] is not None:
+            total += p.info["cpu_times"].user + p.info["cpu_times"].system
+    return total
+
+
 def test_room_of_participants(benchmark, tmp_path):
     if not have_chromium():
         raise RuntimeError("the load benchmark needs /usr/bin/chromium (apt-get install -y chromium)")
@@ -140,11 +169,24 @@ def test_room_of_participants(benchmark, tmp_path):
                 peak[0] = max(peak[0], tree_rss(proc.pid))
                 time.sleep(0.5)
 
+        browser_cpu = [0.0]
+
+        def sample_browsers():  # the browsers are gone when the room ends: read them while they run
+            while not done.is_set():
+                browser_cpu[0] = max(browser_cpu[0], browsers_cpu())
+                time.sleep(1.0)
+
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        watcher = threading.Thread(target=sample_browsers, daemon=True)
+        watcher.start()
+        server_cpu0, t_room = tree_cpu(proc.pid), time.perf_counter()
         results, latencies = benchmark.pedantic(lambda: asyncio.run(room(url, SESSIONS)), rounds=1, iterations=1)
+        server_cpu = tree_cpu(proc.pid) - server_cpu0
+        t_room = time.perf_counter() - t_room
         done.set()
         sampler.join()
+        watcher.join()
 
     # Every session got its own result: its seed in the header, and for a sample, sim.run's numbers.
     from dashboards.levers import build_scenario, preset
@@ -170,6 +212,9 @@ def test_room_of_participants(benchmark, tmp_path):
             "idle_clicks": int(lat.size),
             "idle_click_p50_s": round(float(np.percentile(lat, 50)), 3),
             "idle_click_p95_s": round(float(np.percentile(lat, 95)), 3),
-            "server_peak_rss_mib": round(peak[0] / 2**20), "cores": os.cpu_count()}
+            "server_peak_rss_mib": round(peak[0] / 2**20), "cores": os.cpu_count(),
+            # where the machine's time went during the room (wall seconds x cores available)
+            "room_wall_s": round(t_room, 1), "server_and_runs_cpu_s": round(server_cpu, 1),
+            "browsers_cpu_s": round(browser_cpu[0], 1)}
     benchmark.extra_info.update(info)
     print("\n" + "\n".join(f"{k}: {v}" for k, v in info.items()))
