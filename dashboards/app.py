@@ -318,14 +318,15 @@ def ComparisonView(c):
     solara.Markdown(f"**{', '.join(c.policies)}** on {c.scenario.name}, {c.replicates} replicates each.")
     says = solara.use_memo(c.verdicts, [id(c)])
     solara.Markdown("\n".join(f"- {line}" for line in says["says"]), style={"font-size": "1.05em"})
-    figs = solara.use_memo(lambda: [
-        charts.band_figure(bands(c, "trust_all"), "Trust (everyone), mean and 5-95% of replicates", "trust"),
-        charts.band_figure(bands(c, "profit", cumulative=True), "Cumulative profit", "profit"),
-        charts.band_figure(bands(c, "customers"), "Customers", "customers"),
+    options = solara.use_memo(lambda: [
+        charts.band_option(bands(c, "trust_all"), "Trust (everyone), mean and 5-95% of replicates", "trust"),
+        charts.band_option(bands(c, "profit", cumulative=True), "Cumulative profit", "profit"),
+        charts.band_option(bands(c, "customers"), "Customers", "customers"),
     ], [id(c)])
     with solara.Row(style={"flex-wrap": "wrap"}, classes=["compare-charts"]):
-        for i, fig in enumerate(figs):
-            solara.FigureMatplotlib(fig, dependencies=[id(c), i], format="png")
+        for option in options:
+            with solara.Div(classes=["chart"]):
+                solara.FigureEcharts(option, responsive=True, attributes={"style": "height: 300px; width: 100%;"})
 
 
 @solara.component
@@ -495,7 +496,7 @@ def WallPage():
 # bar scrollable rather than squeezed.
 PAGE_CSS = """
 .year-charts, .compare-charts { width: 100%; }
-.year-charts .chart { flex: 1 1 420px; min-width: 280px; max-width: 640px; }
+.year-charts .chart, .compare-charts .chart { flex: 1 1 420px; min-width: 280px; max-width: 640px; }
 .year-charts img, .compare-charts img, .venue-figure img, .wall-chart img { max-width: 100%; height: auto; }
 .wall-chart img { width: 100%; max-width: 1100px; }
 .year-charts > div, .compare-charts > div { max-width: 100%; }

@@ -96,16 +96,27 @@ def year_options(ts: pd.DataFrame, focal: str, horizon: int) -> dict[str, dict]:
     return out
 
 
-def band_figure(bands: pd.DataFrame, title: str, ylabel: str) -> Figure:
-    """Mean line and 5-95% replicate band per policy (from dashboards.jobs.bands)."""
-    fig, ax = _fig()
+def band_option(bands: pd.DataFrame, title: str, ylabel: str) -> dict:
+    """Mean line and 5-95% replicate band per policy (from dashboards.jobs.bands), for the browser:
+    each band is its low edge (invisible) with the width stacked on it as an area."""
+    series = []
     for i, (arm, g) in enumerate(bands.groupby("arm", observed=True, sort=False)):
         c = POLICY_COLOURS[i % len(POLICY_COLOURS)]
-        ax.fill_between(g.step, g.lo, g.hi, color=c, alpha=0.2, lw=0)
-        ax.plot(g.step, g["mean"], color=c, lw=2, label=str(arm))
-    ax.set(title=title, xlabel="day", ylabel=ylabel)
-    ax.legend(fontsize=8)
-    return fig
+        low, width = g.lo.to_numpy(), (g.hi - g.lo).to_numpy()
+        common = {"type": "line", "showSymbol": False, "stack": f"band-{arm}", "animation": False,
+                  "lineStyle": {"opacity": 0}, "tooltip": {"show": False}}
+        series.append({**common, "name": f"{arm} 5%", "data": [_num(v) for v in low]})
+        series.append({**common, "name": f"{arm} 5-95%", "data": [_num(v) for v in width],
+                       "areaStyle": {"color": c, "opacity": 0.2}})
+        series.append({"name": str(arm), "type": "line", "showSymbol": False, "animation": False,
+                       "data": [_num(v) for v in g["mean"]], "lineStyle": {"color": c, "width": 2},
+                       "itemStyle": {"color": c}})
+    days = [int(d) for d in bands.step.unique()]
+    option = _option(title, ylabel, series, days[-1] if days else 0)
+    option["xAxis"] = {"type": "category", "data": days, "name": "day", "nameLocation": "middle", "nameGap": 22,
+                       "boundaryGap": False}
+    option["legend"]["data"] = [str(a) for a in bands.arm.unique()]  # the means only, not the band edges
+    return option
 
 
 def wall_figure(points: pd.DataFrame) -> Figure:

@@ -311,7 +311,8 @@ def run_comparison(service: RunService, settings: Settings, policies: list[str],
     ts = pd.concat(frames, ignore_index=True)
     ts["arm"] = pd.Categorical(ts["arm"], categories=policies)
     sc = build_scenario(settings)
-    return Comparison(ts, sc, list(policies), sc.focal, policies[0], replicates, settings.seed, ENGINE)
+    baseline = "silent" if "silent" in policies else policies[0]  # as sim.compare chooses it
+    return Comparison(ts, sc, list(policies), sc.focal, baseline, replicates, settings.seed, ENGINE)
 
 
 def bands(comparison: Comparison, column: str, cumulative: bool = False) -> pd.DataFrame:

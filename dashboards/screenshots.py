@@ -70,7 +70,8 @@ def _tour(page, url: str, out: Path, prefix: str, shots: list[Path]) -> None:
     page.get_by_role("tab", name="Compare").click()
     expect(page.get_by_text("No comparison yet")).to_be_visible()
     page.locator(".run-button").click()
-    expect(page.locator(".compare-charts img").first).to_be_visible(timeout=WAIT)
+    expect(page.locator(".compare-charts canvas").first).to_be_visible(timeout=WAIT)
+    page.wait_for_timeout(500)
     shot("compare")
 
     page.get_by_role("tab", name="Inside the venue").click()

@@ -191,8 +191,12 @@ class Comparison:
     def _why(self, col: str, best: str, means: pd.DataFrame) -> str:
         """Where the best policy's result comes from, in the outputs' own terms."""
         if col in ("profit", "extra_profit_per_cost"):
-            if best == self.baseline or self.baseline not in means.index:
-                return "Why: engaging costs more than the margin it wins here."
+            if self.baseline not in means.index:
+                return ""
+            if best == self.baseline:
+                # only doing nothing beating every engagement policy says engaging does not pay
+                return ("Why: engaging costs more than the margin it wins here." if self.baseline == "silent" else
+                        f"Why: no policy compared here earns more than {_policy_words(self.baseline)}.")
             margin = self.scenario.businesses[self.business].margin
             more = means.loc[best, "purchases"] - means.loc[self.baseline, "purchases"]
             gained = (means.loc[best, "revenue"] - means.loc[self.baseline, "revenue"]) * margin

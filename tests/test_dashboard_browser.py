@@ -163,7 +163,8 @@ def test_compare_two_policies_answers_each_goal(server, page):
     page.get_by_role("tab", name="Compare").click()
     expect(page.get_by_text("No comparison yet")).to_be_visible()
     page.locator(".run-button").click()
-    expect(page.locator(".compare-charts img").first).to_be_visible(timeout=3 * RUN_TIMEOUT)
+    expect(page.locator(".compare-charts canvas").first).to_be_visible(timeout=3 * RUN_TIMEOUT)
+    expect(page.locator(".compare-charts canvas")).to_have_count(3)
     expect(page.get_by_text(re.compile(r"Trust: \w+ does best")).first).to_be_visible()
 
 

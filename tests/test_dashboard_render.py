@@ -510,3 +510,18 @@ def test_the_address_changing_under_a_live_page_brings_its_settings(session):
     nav.location = "/?authenticity=0.7&seed=9"  # what Back/Forward does in the browser
     wait_until(lambda: app.settings.value.authenticity == 0.7, timeout=5, what="the settings to follow")
     assert app.settings.value.seed == 9
+
+
+def test_a_comparison_shows_its_answer_and_three_band_charts(session):
+    sc = build_scenario(Settings()).with_overrides({"population.engaged": 200})
+    c = sim.compare(sc, ["experiential", "silent"], replicates=2, seed=1, engine="fast", steps=30, workers=1,
+                    progress=False)
+    rc = session.render(app.ComparisonView(c), "/compare")
+    assert "Trust:" in text(rc)
+    figures = [w for w in widgets(rc) if isinstance(w, EchartsWidget)]
+    assert len(figures) == 3  # trust, cumulative profit, customers: drawn by the browser
+    expected = jobs.bands(c, "trust_all")
+    [mean] = [sr for sr in figures[0].option["series"] if sr["name"] == "experiential"]
+    mine = expected[expected.arm == "experiential"]["mean"].tolist()
+    assert mean["data"] == pytest.approx(mine, abs=1e-6)
+    assert figures[0].option["legend"]["data"] == ["experiential", "silent"]
