@@ -47,6 +47,7 @@ compare_policies = solara.reactive(["experiential", "broadcast"])
 replicates = solara.reactive(5)
 comparison = solara.reactive(None)
 growing = solara.reactive(None)  # chart columns of the year running now, as they come in
+facilitator = solara.reactive(False)  # this page was opened with the facilitator's key
 
 HEADLINE = (("trust_all", "Trust (everyone)", "{:.3f}"), ("intimate", "Customers at L2 or L3", "{:,.0f}"),
             ("customers", "Customers", "{:,.0f}"), ("reach", "People who witnessed it", "{:,.0f}"),
@@ -428,7 +429,15 @@ def WallPage():
     router = solara.use_router()
     from urllib.parse import parse_qs
 
-    facilitator = holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY)
+
+    def take_key() -> None:
+        # Once held, the key stays with this page's session (the actions check that, not the
+        # address). It stays in the address bar too (rewriting the opening address races with the
+        # browser's own report of it): project a keyless /wall, act from your own screen.
+        if holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY):
+            facilitator.set(True)
+
+    solara.use_effect(take_key, [router.search])
     version, set_version = solara.use_state(WALL.version)
     names = [title for title, *_ in WORKSHOP]
     choice, set_choice = solara.use_state(names[0])  # the facilitator's preset (hooks before any return)
@@ -466,19 +475,23 @@ def WallPage():
         with solara.Div(classes=["wall-table"], style={"overflow-x": "auto"}):
             solara.Markdown("| policy | runs | participants | trust: mean (lowest-highest) | profit: mean (lowest-highest) "
                             "|\n|---|---|---|---|---|\n" + rows)
-    if not facilitator:
+    if not facilitator.value:
         solara.Info("View only. The facilitator's link, printed when the server starts, can clear the wall and push "
                     "a preset to everyone.", dense=True, classes=["wall-view-only"])
         return
 
     def push() -> None:
-        if holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY):  # checked again when acting
+        if facilitator.value:  # checked again when acting, not only when drawing the buttons
             _, scenario, policy, levers, _ = WORKSHOP[names.index(choice)]
             WALL.push(workshop_settings(scenario, policy, levers))
 
     def clear() -> None:
-        if holds_key(parse_qs(router.search or "").get("key", [None])[0], KEY):
+        if facilitator.value:
             WALL.clear()
+
+    def unpush() -> None:
+        if facilitator.value:
+            WALL.push(None)
 
     pushed = WALL.pushed
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px", "align-items": "center"}, classes=["wall-actions"]):
@@ -487,7 +500,7 @@ def WallPage():
             solara.Select("Preset", values=names, value=choice, on_value=set_choice)
         solara.Button("Push to everyone's next page", on_click=push, color="primary", classes=["wall-push"])
         if pushed is not None:
-            solara.Button("Stop pushing", on_click=lambda: WALL.push(None), text=True, classes=["wall-unpush"])
+            solara.Button("Stop pushing", on_click=unpush, text=True, classes=["wall-unpush"])
     if pushed is not None:
         solara.Text(f"Pages opened now start from: {pushed.scenario}, {pushed.policy}.", classes=["wall-pushed"])
 

@@ -125,6 +125,8 @@ class Job:
             return 0
 
     def cancel(self) -> None:
+        if self.future.done():  # its entries are gone already: writing a flag now would leave one behind
+            return
         if not self.future.cancel():  # already running: ask it to stop at its next check
             self._status[self.key + ":cancel"] = True
 

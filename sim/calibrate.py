@@ -135,8 +135,9 @@ class Setup:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def with_trials(self, trials: int) -> Setup:
-        return Setup(self.spec.model_copy(update={"trials": trials}), self.base, self.business, self.outputs,
-                     self.source)
+        """The same calibration with ``trials`` in all, checked as the spec's own value would be."""
+        spec, _, _ = specs.read({**self.spec.model_dump(), "trials": trials}, CalibrationSpec, CalibrationError)
+        return check(spec, self.base, f"{self.source} (--trials)")
 
     def distributions(self) -> dict:
         from optuna.distributions import FloatDistribution, IntDistribution
@@ -162,8 +163,8 @@ def check(model: CalibrationSpec, base: Scenario, source: str) -> Setup:
     values the key allows, every target names a business and a summary column."""
     try:
         for key, par in model.parameters.items():
-            for bound in par.range:  # an unknown key or a bound outside what the key allows fails here
-                value = int(round(bound)) if par.integer else float(bound)
+            low, high = par.range  # the values searched: an unknown key or one the key refuses fails here
+            for value in ((math.ceil(low), math.floor(high)) if par.integer else (float(low), float(high))):
                 base.with_overrides({key: value}, source=f"{source} (parameters.{key})")
     except ScenarioError as exc:
         raise CalibrationError(str(exc)) from None
@@ -281,10 +282,14 @@ def open_study(setup: Setup, storage: str | Path | None):
     import optuna
 
     spec = setup.spec
-    sampler = (optuna.samplers.TPESampler(seed=spec.seed, n_startup_trials=min(10, spec.trials))
-               if spec.sampler == "tpe" else optuna.samplers.RandomSampler(seed=spec.seed))
+
+    def sampler(seed: int):
+        return (optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, spec.trials))
+                if spec.sampler == "tpe" else optuna.samplers.RandomSampler(seed=seed))
+
     try:
-        return trials_.open_study(storage, sampler, ["minimize"], setup.fingerprint(), spec.model_dump(mode="json"))
+        return trials_.open_study(storage, sampler, spec.seed, ["minimize"], setup.fingerprint(),
+                                  spec.model_dump(mode="json"))
     except trials_.TrialsError as exc:
         raise CalibrationError(str(exc)) from None
 

@@ -470,8 +470,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal.save(out)
     except CalibrationError as exc:
         raise UsageError(f"trustsim: error: {exc}") from None
-    except OSError as exc:  # e.g. no scheduler at that address
-        raise UsageError(f"trustsim: error: --scheduler {args.scheduler}: {exc}") from None
+    except OSError as exc:  # no scheduler at that address, or an unwritable --out
+        raise UsageError(f"trustsim: error: {_where(args, out)}: {exc}") from None
     fit = cal.fit()
     print(f"{int(fit.met.sum())} of {len(fit)} targets met at trial {cal.best_trial} of {len(cal.trials)} "
           f"(loss {cal.trials.loss.min():.3g}), in {cal.seconds:.1f} s")
@@ -482,6 +482,10 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"  fitted {key} = {value:.4g}")
     print(f"wrote {out}/fitted.toml, trials.csv, fit.csv, report.html")
     return 0
+
+
+def _where(args: argparse.Namespace, out: Path) -> str:
+    return f"--scheduler {args.scheduler}" if args.scheduler else f"--out {out}"
 
 
 def _optimize(args: argparse.Namespace) -> int:
@@ -509,8 +513,8 @@ def _optimize(args: argparse.Namespace) -> int:
         search.save(out)
     except SearchError as exc:
         raise UsageError(f"trustsim: error: {exc}") from None
-    except OSError as exc:  # e.g. no scheduler at that address
-        raise UsageError(f"trustsim: error: --scheduler {args.scheduler}: {exc}") from None
+    except OSError as exc:  # no scheduler at that address, or an unwritable --out
+        raise UsageError(f"trustsim: error: {_where(args, out)}: {exc}") from None
     from .compare import _fmt
 
     front = search.front()

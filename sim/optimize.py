@@ -99,9 +99,11 @@ def venue_choices(sc: Scenario) -> tuple[str, ...]:
     return ("all", *subsets)
 
 
-def policy_space(sc: Scenario, narrow: dict[str, Any], source: str) -> dict[str, Dimension]:
+def policy_space(sc: Scenario, narrow: dict[str, Any], source: str, business: str | None = None) -> dict[str, Dimension]:
     """The full space for this scenario, narrowed by ``narrow`` (keys: a Policy field, or its full
-    dotted key businesses.NAME.policy.FIELD). Raises SearchError naming the key and what is allowed."""
+    dotted key businesses.NAME.policy.FIELD for the searched business). Raises SearchError naming
+    the key and what is allowed."""
+    business = business or sc.focal
     full: dict[str, Dimension] = {k: Dimension(lo, hi) for k, (lo, hi) in NUMBERS.items()}
     full["priority"] = Dimension(choices=PRIORITIES)
     full["venues"] = Dimension(choices=venue_choices(sc))
@@ -110,6 +112,9 @@ def policy_space(sc: Scenario, narrow: dict[str, Any], source: str) -> dict[str,
     for key, value in narrow.items():
         field = key.rsplit(".policy.", 1)[-1]
         where = f"{source}: space.{key}"
+        if "." in key and key != f"businesses.{business}.policy.{field}":
+            raise SearchError(f"{where}: not a policy field of the searched business (give {field} or "
+                              f"businesses.{business}.policy.{field})")
         if field not in full:
             raise SearchError(f"{where}: not a searched policy field (allowed: {', '.join(DIMENSIONS)})")
         dim = full[field]
@@ -167,8 +172,10 @@ class Setup:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def with_trials(self, trials: int) -> Setup:
-        return Setup(self.spec.model_copy(update={"trials": trials}), self.base, self.business, self.space,
-                     self.source)
+        """The same search with ``trials`` in all, checked as the spec's own value would be."""
+        spec, _, _ = specs.read({**self.spec.model_dump(), "trials": trials}, SearchSpec, SearchError)
+        _check_engine(spec, f"{self.source} (--trials)")
+        return Setup(spec, self.base, self.business, self.space, self.source)
 
     def propose(self, trial) -> dict[str, Any]:
         """A trial's policy as overrides of the business's policy fields."""
@@ -198,11 +205,15 @@ def load_spec(spec: SearchSpec | dict | str | Path) -> Setup:
     else:
         base = specs.with_fixed(base, model, source, SearchError)
     business = specs.business(model, base, source, SearchError)
-    space = policy_space(base, model.space, source)
+    space = policy_space(base, model.space, source, business)
+    _check_engine(model, source)
+    return Setup(model, base, business, space, source)
+
+
+def _check_engine(model: SearchSpec, source: str) -> None:
     if model.engine == "agents" and model.trials * model.replicates > 2_000:
         raise SearchError(f"{source}: engine = 'agents' with {model.trials} trials x {model.replicates} replicates "
                           "would take days; use engine = 'fast'")
-    return Setup(model, base, business, space, source)
 
 
 # ---- the result -------------------------------------------------------------------------------
@@ -281,10 +292,10 @@ class Search:
         return out
 
     def compare_command(self, directory: str | Path) -> str:
-        names = ",".join(self.policies())
         base = self.setup.base.businesses[self.setup.business].policy.name or "silent"
+        names = ",".join(dict.fromkeys([*self.policies(), base, "silent"]))
         return (f"trustsim compare {Path(directory) / 'front_scenario.toml'} --business {self.setup.business} "
-                f"--policies {names},{base},silent --replicates 20")
+                f"--policies {names} --replicates 20")
 
 
 def _num(v: float) -> str:
@@ -335,15 +346,14 @@ def plot_front(search: Search):
 
 # ---- running ----------------------------------------------------------------------------------
 
-def _sampler(spec: SearchSpec):
+def _sampler(spec: SearchSpec, seed: int):
     import optuna
 
     if spec.sampler == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=spec.seed, population_size=max(4, min(50, spec.trials // 4)))
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(50, spec.trials // 4)))
     if spec.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=spec.seed)
-    return optuna.samplers.TPESampler(seed=spec.seed, n_startup_trials=min(12, spec.trials), multivariate=True,
-                                      group=True)
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(12, spec.trials), multivariate=True, group=True)
 
 
 def run_search(setup: Setup, *, storage: str | Path | None = None, executor: Any = "local",
@@ -357,8 +367,8 @@ def run_search(setup: Setup, *, storage: str | Path | None = None, executor: Any
     t0 = time.perf_counter()
     spec = setup.spec
     try:
-        study = trials_.open_study(storage, _sampler(spec), setup.directions, setup.fingerprint(),
-                                   spec.model_dump(mode="json"))
+        study = trials_.open_study(storage, lambda seed: _sampler(spec, seed), spec.seed, setup.directions,
+                                   setup.fingerprint(), spec.model_dump(mode="json"))
     except trials_.TrialsError as exc:
         raise SearchError(str(exc)) from None
 

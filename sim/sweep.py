@@ -265,7 +265,10 @@ def _run_one(base: Scenario, overrides: dict[str, Any], row: int, rep: int, seed
 # ---- executors --------------------------------------------------------------------------------
 
 @dataclass
-class _Task:
+class Task:
+    """One run handed to an executor (sweeps, and calibration and policy-search trials): its place
+    (row, replicate, attempt) and what the worker calls."""
+
     row: int
     rep: int
     attempt: int
@@ -281,12 +284,12 @@ class _Serial:
     """In the calling process, one run after another (tests, debugging)."""
 
     def __init__(self) -> None:
-        self.pending: list[_Task] = []
+        self.pending: list[Task] = []
 
-    def submit(self, task: _Task, key: str) -> None:
+    def submit(self, task: Task, key: str) -> None:
         self.pending.append(task)
 
-    def results(self) -> Iterator[tuple[_Task, dict | None, BaseException | None]]:
+    def results(self) -> Iterator[tuple[Task, dict | None, BaseException | None]]:
         while self.pending:
             task = self.pending.pop(0)
             try:
@@ -301,14 +304,15 @@ class _Serial:
 class _Dask:
     """A dask.distributed Client: a LocalCluster of worker processes, or a real cluster."""
 
-    def __init__(self, client, cluster: ExitStack | None = None) -> None:
+    def __init__(self, client, cluster: ExitStack | None = None, owned: bool = True) -> None:
         from distributed import as_completed
 
         self.client, self.cluster = client, cluster  # a local cluster, and what closing it undoes
-        self.tasks: dict[str, _Task] = {}
+        self.owned = owned  # a Client the caller made is theirs to close
+        self.tasks: dict[str, Task] = {}
         self.done = as_completed([], with_results=False)
 
-    def submit(self, task: _Task, key: str) -> None:
+    def submit(self, task: Task, key: str) -> None:
         # The scenario travels with each task (a few kB): a scattered copy would make every task depend
         # on the one worker holding it, and the scheduler then piles short runs onto that worker.
         # Each run has its own key (row, replicate, attempt): identical calls would otherwise be
@@ -317,7 +321,7 @@ class _Dask:
         self.tasks[fut.key] = task
         self.done.add(fut)
 
-    def results(self) -> Iterator[tuple[_Task, dict | None, BaseException | None]]:
+    def results(self) -> Iterator[tuple[Task, dict | None, BaseException | None]]:
         while self.tasks:
             fut = next(self.done)
             task = self.tasks.pop(fut.key)
@@ -334,13 +338,14 @@ class _Dask:
 
     def close(self) -> None:
         try:
-            self.client.close()
+            if self.owned:
+                self.client.close()
         finally:
             if self.cluster is not None:
                 self.cluster.close()
 
 
-def _executor(executor: Any, workers: int | None):
+def executor_for(executor: Any, workers: int | None):
     if executor in (None, "local"):
         from distributed import Client, LocalCluster
 
@@ -364,7 +369,7 @@ def _executor(executor: Any, workers: int | None):
             return _Dask(Client(scheduler_file=executor, timeout="30s"))
         return _Dask(Client(executor, timeout="30s"))
     if hasattr(executor, "submit") and hasattr(executor, "scheduler"):
-        return _Dask(executor)  # a Client made by the caller; closing it is left to them
+        return _Dask(executor, owned=False)  # a Client made by the caller; closing it is left to them
     raise SweepError(f"executor = {executor!r}: allowed are 'serial', 'local', a scheduler address or file, "
                      "or a distributed.Client")
 
@@ -524,7 +529,7 @@ def execute(sw: Sweep, store: Store, *, executor: Any = "local", workers: int | 
     if not todo:
         return SweepReport(store.root, sw.runs, len(finished), len(finished), failed, 0.0)
 
-    ex = _executor(executor, workers)
+    ex = executor_for(executor, workers)
     bar = tqdm(total=sw.runs, initial=len(finished), desc=f"sweep {sw.spec.name}", unit="run",
                disable=(progress is False) or None, dynamic_ncols=True)
     bar.set_postfix(failed=0)
@@ -534,10 +539,10 @@ def execute(sw: Sweep, store: Store, *, executor: Any = "local", workers: int | 
     overrides = sw.design.to_dict(orient="records")
 
     def submit(row: int, rep: int, attempt: int) -> None:
-        values = {k: _plain(v) for k, v in overrides[row].items()}
+        values = {k: plain_value(v) for k, v in overrides[row].items()}
         args = (sw.base, values, row, rep, sw.seed(row, rep), spec.engine, spec.steps, sw.business,
                 list(spec.outputs))
-        ex.submit(_Task(row, rep, attempt, args), key=f"trustsim-{tag}-{run_key(row, rep)}-a{attempt}")
+        ex.submit(Task(row, rep, attempt, args), key=f"trustsim-{tag}-{run_key(row, rep)}-a{attempt}")
 
     try:
         for row, rep in todo:
@@ -555,7 +560,7 @@ def execute(sw: Sweep, store: Store, *, executor: Any = "local", workers: int | 
                 done += 1
                 bar.update()
                 continue
-            message = _one_line(exc)
+            message = error_line(exc)
             if task.attempt < spec.retries:
                 store.log(event="retry", key=key, row=task.row, replicate=task.rep, attempt=task.attempt,
                           error=message)
@@ -575,12 +580,12 @@ def execute(sw: Sweep, store: Store, *, executor: Any = "local", workers: int | 
     return report
 
 
-def _plain(v: Any) -> Any:
+def plain_value(v: Any) -> Any:
     """numpy scalars to Python ones, so a Scenario validator sees the types a TOML file gives."""
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _one_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 

@@ -54,14 +54,21 @@ def _storage(path: str | Path | None):
         raise TrialsError(f"storage = {str(path)!r}: cannot write there ({exc.strerror or exc})") from None
 
 
-def open_study(storage: str | Path | None, sampler, directions: list[str], fingerprint: str, record: dict):
+def open_study(storage: str | Path | None, make_sampler: Callable, seed: int, directions: list[str],
+               fingerprint: str, record: dict):
     """The study at ``storage`` (new, or resumed if it holds the same search: same ``fingerprint``);
-    anything else is refused, since resuming would mix two searches."""
+    anything else is refused, since resuming would mix two searches. ``make_sampler(seed)``: a new
+    study's sampler is seeded with ``seed``; a resumed one's with a seed drawn from ``seed`` and the
+    number of trials it holds, so its random proposals do not replay the ones already run (which,
+    on common random numbers, would give the same results again)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=STUDY, storage=_storage(storage), sampler=sampler, directions=directions,
-                                load_if_exists=True)
+    study = optuna.create_study(study_name=STUDY, storage=_storage(storage), sampler=make_sampler(seed),
+                                directions=directions, load_if_exists=True)
+    held_trials = len(study.get_trials(deepcopy=False))
+    if held_trials:
+        study.sampler = make_sampler(int(np.random.SeedSequence((seed, held_trials)).generate_state(1)[0]))
     held = study.user_attrs.get("fingerprint")
     if held is None:
         study.set_user_attr("fingerprint", fingerprint)
@@ -108,38 +115,40 @@ def run_trials(study, *, trials: int, replicates: int, seed: int, base, engine: 
     from optuna.trial import TrialState
     from tqdm.auto import tqdm
 
-    from .sweep import _executor, _one_line, _plain, _Task
+    from .sweep import Task, error_line, executor_for, plain_value
 
-    # A trial left running by a killed process: fail it, and propose its parameters again first.
+    # A trial left running by a killed process: propose its parameters again first, and fail it. In
+    # this order, a process killed in between leaves it running, to be handled again next time.
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study.tell(t.number, state=TrialState.FAIL)
         study.set_user_attr(f"interrupted_{t.number}", True)
         study.enqueue_trial(t.params, skip_if_exists=False)
+        study.tell(t.number, state=TrialState.FAIL)
     todo = trials - len(finished_trials(study))
     if todo <= 0:
         return
-    slots = _slots(executor, workers)
-    ex = _executor(executor, workers)
-    if slots == 0:  # a cluster: as many trials at a time as it has workers
-        slots = max(1, len(ex.client.scheduler_info().get("workers", {})))
     seeds = [np.random.SeedSequence(seed, spawn_key=(k,)) for k in range(replicates)]
-    bar = tqdm(total=trials, initial=trials - todo, desc=desc, unit="trial", disable=(progress is False) or None,
-               dynamic_ncols=True)
     tag = f"{study.user_attrs.get('fingerprint', '')[:8]}-{os.getpid()}"
+    slots = _slots(executor, workers)
+    ex = executor_for(executor, workers)
+    bar = None
     try:
+        if slots == 0:  # a cluster: as many trials at a time as it has workers
+            slots = max(1, len(ex.client.scheduler_info().get("workers", {})))
+        bar = tqdm(total=trials, initial=trials - todo, desc=desc, unit="trial", disable=(progress is False) or None,
+                   dynamic_ncols=True)
         while todo > 0:
             batch = [study.ask() for _ in range(min(slots, todo))]
             for i, trial in enumerate(batch):
-                overrides = {k: _plain(v) for k, v in propose(trial).items()}
+                overrides = {k: plain_value(v) for k, v in propose(trial).items()}
                 trial.set_user_attr("overrides", overrides)
                 for rep in range(replicates):
-                    ex.submit(_Task(i, rep, 0, (base, overrides, seeds[rep], engine, steps, outputs), measure),
+                    ex.submit(Task(i, rep, 0, (base, overrides, seeds[rep], engine, steps, outputs), measure),
                               key=f"trustsim-{tag}-t{trial.number}-k{rep}")
             runs: dict[int, dict[int, dict]] = {i: {} for i in range(len(batch))}
             errors: dict[int, str] = {}
             for task, result, exc in ex.results():
                 if exc is not None:
-                    errors.setdefault(task.row, _one_line(exc))
+                    errors.setdefault(task.row, error_line(exc))
                 else:
                     runs[task.row][task.rep] = result
             for i, trial in enumerate(batch):  # told in the order proposed: reproducible
@@ -161,5 +170,6 @@ def run_trials(study, *, trials: int, replicates: int, seed: int, base, engine: 
                 if status is not None:
                     bar.set_postfix_str(status())
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         ex.close()

@@ -61,6 +61,16 @@ def test_resumes_and_grows_from_its_storage(small, truth, tmp_path):
         calibrate(small, {"mechanisms.gain_reply": (0.02, 0.2)}, targets_of(truth), trials=6, **args)
 
 
+def test_a_resumed_search_does_not_replay_its_proposals(small, truth, tmp_path):
+    """Random proposals after a resume are new ones: replayed, on common random numbers, they
+    would only give the same results again."""
+    args = dict(replicates=1, seed=9, executor="serial", progress=False, storage=tmp_path / "s.journal",
+                sampler="random")
+    calibrate(small, {"mechanisms.gain_reply": (0.02, 0.3)}, targets_of(truth), trials=3, **args)
+    grown = calibrate(small, {"mechanisms.gain_reply": (0.02, 0.3)}, targets_of(truth), trials=6, **args)
+    assert grown.trials["mechanisms.gain_reply"].nunique() == 6
+
+
 def test_a_trial_cut_short_is_run_again(small, truth, tmp_path):
     """A process killed mid-trial leaves it RUNNING in the study: on resume its parameters are run
     first, and it is neither counted nor shown."""
@@ -132,12 +142,21 @@ def test_bad_specs_are_refused_before_running(tmp_path, body, needles):
     assert not (tmp_path / "out").exists()
 
 
+def test_whole_number_ranges_are_checked_at_the_values_searched():
+    """[0.5, 300] of a head count is searched from 1 (the smallest whole number in it), which the key
+    allows, so it is not refused for 0."""
+    spec = {"scenario": "default", "parameters": {"population.engaged": {"range": [0.5, 300], "integer": True}},
+            "targets": {"customers": {"value": 100.0}}}
+    assert load_spec(spec).distributions()["population.engaged"].low == 1
+
+
 def test_non_positive_trials_are_refused(tmp_path):
     body = BASE.replace("trials = 3", "trials = 0") + (
         '[parameters."mechanisms.trial_switch"]\nrange = [0.2, 0.8]\n[targets.profit]\nvalue = 1000.0\n')
     assert_refused(trustsim("calibrate", spec_file(tmp_path, body), "--out", tmp_path / "out"), "trials", "0")
     ok = spec_file(tmp_path, BASE + body[len(BASE):], "ok.toml")
     assert_refused(trustsim("calibrate", ok, "--trials", "0"), "--trials")
+    assert_refused(trustsim("calibrate", ok, "--trials", "1000000"), "trials", "100000")
 
 
 def test_the_command_writes_a_fitted_scenario_and_a_report_and_resumes(tmp_path):
@@ -197,7 +216,11 @@ def test_on_a_dask_cluster_the_trials_are_the_serial_ones(small, truth, tmp_path
     sched_file, _ = dask_cluster
     spec = {"scenario": "default", "fixed": SMALL, "parameters": {"mechanisms.gain_reply": {"range": [0.02, 0.3]}},
             "targets": targets_of(truth), "trials": 4, "replicates": 2, "seed": 6}
-    on_cluster = run_calibration(load_spec(spec), executor=str(sched_file), progress=False)
+    from distributed import Client
+
+    with Client(scheduler_file=str(sched_file), timeout="30s") as client:
+        on_cluster = run_calibration(load_spec(spec), executor=client, workers=2, progress=False)
+        assert client.status == "running"  # the caller's client stays theirs: not closed by the call
     # in-process with the same batch width: the sampler sees the same sequence of asks and tells
     monkeypatch.setattr("sim.trials._slots", lambda executor, workers: 2)
     here = run_calibration(load_spec(spec), executor="serial", progress=False)

@@ -78,6 +78,8 @@ def test_space_narrows_and_fixes(tmp_path):
     ({"priority": ["loudest_first"]}, ["space.priority", "'loudest_first' is not a choice", "accidents_first"]),
     ({"venues": ["mall"]}, ["space.venues", "not a choice", "'all', 'niche', 'popular'"]),
     ({"caring": 0, "promotional": 0, "coupons": 0}, ["nothing to search"]),
+    ({"businesses.rival.policy.caring": [0.2, 0.3]}, ["not a policy field of the searched business",
+                                                      "businesses.focal.policy.caring"]),
 ])
 def test_bad_spaces_are_refused(space, needles):
     with pytest.raises(SearchError) as err:
