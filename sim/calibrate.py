@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import specs
 from . import trials as trials_
@@ -37,11 +37,7 @@ class CalibrationError(ValueError):
     """A spec, argument or storage that cannot be used; ``str()`` is one line."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Range(_Strict):
+class Range(specs.Strict):
     """A calibrated parameter: the range searched, whole numbers only, or searched on a log scale."""
 
     range: tuple[float, float]
@@ -62,7 +58,7 @@ class Range(_Strict):
         return self
 
 
-class Target(_Strict):
+class Target(specs.Strict):
     """An output to match: its value, how far off still counts as met, its weight, where it comes from."""
 
     value: float
@@ -83,19 +79,11 @@ class Target(_Strict):
         return self.tolerance if self.tolerance is not None else 0.1 * abs(self.value)
 
 
-class CalibrationSpec(_Strict):
+class CalibrationSpec(specs.TrialSpec):
     name: str = "calibration"
-    description: str = ""
-    scenario: str  # a scenario name or a path (relative to the spec file)
     parameters: dict[str, Range]
-    targets: dict[str, Target]
-    fixed: dict[str, Any] = {}  # overrides applied to the base scenario for every trial
+    targets: dict[str, Target]  # a bare column reads the spec's business
     trials: Annotated[int, Field(ge=1, le=100_000)] = 50
-    replicates: Annotated[int, Field(ge=1, le=1_000)] = 3
-    seed: Annotated[int, Field(ge=0)] = 0
-    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    engine: Literal["fast", "agents"] = "fast"
-    business: str | None = None  # whose summary a bare target column reads (default: the focal business)
     sampler: Literal["tpe", "random"] = "tpe"
 
     @field_validator("parameters")
@@ -372,7 +360,7 @@ def calibrate(scenario: Scenario | str | Path, parameters: dict[str, Any], targe
         "parameters": {k: (dict(v) if isinstance(v, dict) else {"range": tuple(v)} if _pair(v) else v)
                        for k, v in (parameters or {}).items()},
         "targets": {k: (dict(v) if isinstance(v, dict) else {"value": v}) for k, v in (targets or {}).items()},
-        "trials": trials, "replicates": replicates, "seed": seed, "steps": steps, "engine": _engine(engine),
+        "trials": trials, "replicates": replicates, "seed": seed, "steps": steps, "engine": engine,
         "business": business, "sampler": sampler,
     }
     if isinstance(scenario, Scenario):
@@ -385,12 +373,3 @@ def calibrate(scenario: Scenario | str | Path, parameters: dict[str, Any], targe
 
 def _pair(v: Any) -> bool:
     return isinstance(v, (tuple, list)) and len(v) == 2
-
-
-def _engine(engine: str) -> str:
-    from .runner import ENGINES, engine_name
-
-    try:
-        return engine_name(engine)
-    except (KeyError, ValueError):
-        raise CalibrationError(f"engine = {engine!r}: allowed are {', '.join(ENGINES)}") from None

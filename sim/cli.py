@@ -446,32 +446,49 @@ def _sweep(args: argparse.Namespace) -> int:
     return 3 if report.failed else 0  # finished, but not every run: distinct from refused input (2) and bugs (1)
 
 
-def _calibrate(args: argparse.Namespace) -> int:
-    from .calibrate import CalibrationError, load_spec, run_calibration
+def _trial_setup(args: argparse.Namespace, load_spec, error: type[Exception], folder: str, what: str):
+    """calibrate and optimize, before any worker starts: the checked spec (with --trials), the
+    output folder (refused if it holds a study and --resume is missing), and where trials run."""
     from .trials import STORAGE
 
-    try:  # every key, range and target checked before a worker starts
+    try:
         setup = load_spec(_spec_path(args.spec))
         if args.trials is not None:
             setup = setup.with_trials(args.trials)
-        out = args.out or Path("results") / "calibrations" / setup.spec.name
+        out = args.out or Path("results") / folder / setup.spec.name
         if (out / STORAGE).exists() and not args.resume:
-            raise CalibrationError(f"--out {out}: already holds a calibration; add --resume to finish or extend "
-                                   "it, or choose another folder")
-    except CalibrationError as exc:
+            raise error(f"--out {out}: already holds a {what}; add --resume to finish or extend it, or choose "
+                        "another folder")
+    except error as exc:
         raise UsageError(f"trustsim: error: {exc}") from None
-    spec = setup.spec
     where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'one per core'} local workers"
-    print(f"calibrate {spec.name}: {len(spec.parameters)} parameters to {len(spec.targets)} targets, {spec.trials} "
-          f"trials x {spec.replicates} replicates on {where} -> {out}/")
+    return setup, out, where
+
+
+def _trial_run(args: argparse.Namespace, run, setup, out: Path, error: type[Exception]):
+    """Run (or resume) the trials with the study in ``out`` and save the result there."""
+    from .trials import STORAGE
+
     try:
-        cal = run_calibration(setup, storage=out / STORAGE, executor=args.scheduler or "local", workers=args.workers,
-                              progress=True)
-        cal.save(out)
-    except CalibrationError as exc:
+        result = run(setup, storage=out / STORAGE, executor=args.scheduler or "local", workers=args.workers,
+                     progress=True)
+        result.save(out)
+    except error as exc:
         raise UsageError(f"trustsim: error: {exc}") from None
     except OSError as exc:  # no scheduler at that address, or an unwritable --out
-        raise UsageError(f"trustsim: error: {_where(args, out)}: {exc}") from None
+        where = f"--scheduler {args.scheduler}" if args.scheduler else f"--out {out}"
+        raise UsageError(f"trustsim: error: {where}: {exc}") from None
+    return result
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import CalibrationError, load_spec, run_calibration
+
+    setup, out, where = _trial_setup(args, load_spec, CalibrationError, "calibrations", "calibration")
+    spec = setup.spec
+    print(f"calibrate {spec.name}: {len(spec.parameters)} parameters to {len(spec.targets)} targets, {spec.trials} "
+          f"trials x {spec.replicates} replicates on {where} -> {out}/")
+    cal = _trial_run(args, run_calibration, setup, out, CalibrationError)
     fit = cal.fit()
     print(f"{int(fit.met.sum())} of {len(fit)} targets met at trial {cal.best_trial} of {len(cal.trials)} "
           f"(loss {cal.trials.loss.min():.3g}), in {cal.seconds:.1f} s")
@@ -484,37 +501,15 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _where(args: argparse.Namespace, out: Path) -> str:
-    return f"--scheduler {args.scheduler}" if args.scheduler else f"--out {out}"
-
-
 def _optimize(args: argparse.Namespace) -> int:
     from .optimize import SearchError, load_spec, run_search
-    from .trials import STORAGE
 
-    try:  # every key, range and objective checked before a worker starts
-        setup = load_spec(_spec_path(args.spec))
-        if args.trials is not None:
-            setup = setup.with_trials(args.trials)
-        out = args.out or Path("results") / "searches" / setup.spec.name
-        if (out / STORAGE).exists() and not args.resume:
-            raise SearchError(f"--out {out}: already holds a policy search; add --resume to finish or extend it, or "
-                              "choose another folder")
-    except SearchError as exc:
-        raise UsageError(f"trustsim: error: {exc}") from None
+    setup, out, where = _trial_setup(args, load_spec, SearchError, "searches", "policy search")
     spec = setup.spec
-    where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'one per core'} local workers"
     searched = sum(not d.fixed for d in setup.space.values())
     print(f"optimize {spec.name}: {setup.business}'s policy over {searched} dimensions for {' vs '.join(spec.objectives)}, "
           f"{spec.trials} trials x {spec.replicates} replicates on {where} -> {out}/")
-    try:
-        search = run_search(setup, storage=out / STORAGE, executor=args.scheduler or "local", workers=args.workers,
-                            progress=True)
-        search.save(out)
-    except SearchError as exc:
-        raise UsageError(f"trustsim: error: {exc}") from None
-    except OSError as exc:  # no scheduler at that address, or an unwritable --out
-        raise UsageError(f"trustsim: error: {_where(args, out)}: {exc}") from None
+    search = _trial_run(args, run_search, setup, out, SearchError)
     from .compare import _fmt
 
     front = search.front()

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from . import specs
 from . import trials as trials_
@@ -47,23 +47,11 @@ class SearchError(ValueError):
     """A spec or argument that cannot be used; ``str()`` is one line."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SearchSpec(_Strict):
+class SearchSpec(specs.TrialSpec):
     name: str = "policy_search"
-    description: str = ""
-    scenario: str
-    business: str | None = None  # whose policy is searched (default: the focal business)
     objectives: list[str] = ["trust_all", "profit"]
     space: dict[str, Any] = {}  # a dimension -> [low, high] (numbers), [choices...], or one value (fixed)
-    fixed: dict[str, Any] = {}  # overrides applied to the base scenario for every trial
     trials: Annotated[int, Field(ge=1, le=100_000)] = 60
-    replicates: Annotated[int, Field(ge=1, le=1_000)] = 3
-    seed: Annotated[int, Field(ge=0)] = 0
-    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    engine: Literal["fast", "agents"] = "fast"
     sampler: Literal["tpe", "nsga2", "random"] = "tpe"
 
     @field_validator("objectives")
@@ -431,7 +419,7 @@ def optimize(scenario: Scenario | str | Path, business: str | None = None,
             "business": business, "objectives": list(objectives),
             "space": {k: (list(v) if isinstance(v, tuple) else v) for k, v in (space or {}).items()},
             "fixed": dict(fixed or {}), "trials": trials, "replicates": replicates, "seed": seed, "steps": steps,
-            "engine": {"vector": "fast"}.get(engine, engine), "sampler": sampler}
+            "engine": engine, "sampler": sampler}
     if isinstance(scenario, Scenario):
         spec["_scenario"] = scenario
     setup = load_spec(spec)

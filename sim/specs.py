@@ -5,11 +5,40 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .scenario import Scenario, ScenarioError, _locate, load_scenario
+
+
+class Strict(BaseModel):
+    """A spec model: unknown keys refused, values fixed once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrialSpec(Strict):
+    """What a calibration and a policy search share: the base scenario, its overrides, the business
+    looked at, and how each trial runs."""
+
+    name: str
+    description: str = ""
+    scenario: str  # a scenario name or a path (relative to the spec file)
+    business: str | None = None  # default: the scenario's focal business
+    fixed: dict[str, Any] = {}  # overrides applied to the base scenario for every trial
+    trials: Annotated[int, Field(ge=1, le=100_000)]
+    replicates: Annotated[int, Field(ge=1, le=1_000)] = 3
+    seed: Annotated[int, Field(ge=0)] = 0
+    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    engine: Literal["fast", "agents"] = "fast"
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _canonical(cls, v: Any) -> Any:
+        from .runner import ALIASES
+
+        return ALIASES.get(v, v)  # "vector", the fast engine's former name
 
 
 def read(spec: BaseModel | dict | str | Path, model: type[BaseModel], error: type[Exception],

@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .results import SUMMARY_COLUMNS
 from . import specs
@@ -64,11 +64,7 @@ class SweepError(ValueError):
 
 # ---- the spec -------------------------------------------------------------------------------
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Parameter(_Strict):
+class Parameter(specs.Strict):
     """One varied key: either listed ``values`` (any design that can take them: grid) or a numeric
     ``range = [low, high]`` (grid with ``levels`` evenly spaced points; LHS, Sobol, Morris sample it)."""
 
@@ -102,7 +98,7 @@ class Parameter(_Strict):
         return [int(round(v)) for v in pts] if self.integer else [round(float(v), 12) for v in pts]
 
 
-class SweepSpec(_Strict):
+class SweepSpec(specs.Strict):
     name: str
     description: str = ""
     scenario: str  # a scenario name or a path (relative to the spec file)
