@@ -27,6 +27,11 @@ def main() -> None:
               f"{w[v, None].max():.1f}; per participant {w[v, None].mean() / tp.PARTICIPANTS:.1f}), with attention cut "
               f"tenfold {w[v, quiet / 10].mean():.1f}")
     print(f"P1 share of the trust gained held by people never addressed: {min(shares):.0%}-{max(shares):.0%}")
+    moves, _ = tp.l3_moves()
+    print(f"P3 moves to L3 (Mesa engine): {len(moves)}, after {min(moves)} to {max(moves)} earlier replies")
+    early = [tp.early(presets, arm, "purchases") for arm in ("coupon", "experiential")]
+    print(f"P7 purchases over the first 30 days: coupon {early[0].mean():,.0f}, experiential {early[1].mean():,.0f} "
+          f"(paired difference {(early[0] - early[1]).min():+,.0f} to {(early[0] - early[1]).max():+,.0f})")
 
     occasions, days = tp.purchase_occasions_and_stays.__wrapped__()
     raw = [occasions[k, :, 1].sum() / occasions[k, :, 0].sum() for k in (0, 1)]
@@ -80,6 +85,28 @@ def main() -> None:
     kept = tp.known_with_and_without_capture()
     print(f"P10 turnover 2.0: people at L1+ with a capture process {kept[:, 0].mean():.1f}, "
           f"without {kept[:, 1].mean():.1f}")
+
+    coupon_values()
+
+
+def coupon_values() -> None:
+    """P15-P17 and the category budget, as tests/test_coupons.py measures them."""
+    from scipy import stats
+
+    from tests import test_coupons as tc
+
+    for name, sc in (("default", tc._arm("coupon")), ("crowded_market", tc._crowded("coupon"))):
+        s = tc._summaries(sc)
+        cols = ("coupon_new_share", "coupon_return_share", "repeat_after_coupon", "repeat_after_full_price")
+        print(f"P15/P16 {name}, {tc.REPLICATES} replicates: " + "; ".join(
+            f"{c} {min(x.loc['focal', c] for x in s):.3f}-{max(x.loc['focal', c] for x in s):.3f}" for c in cols))
+    d = tc._stopped_against_never(20)
+    p = {c: stats.ttest_1samp(d[c], 0.0, alternative="greater").pvalue for c in ("late_gap", "customers_gap")}
+    print(f"P17 (20 replicates): purchases {d.lift.mean():+.1%} while the coupons ran; year-end trust gap "
+          f"{d.trust_gap.mean():+.4f} ({d.trust_gap.min():+.4f} to {d.trust_gap.max():+.4f}); purchases over days "
+          f"271-365 {d.late_gap.mean():+.1%} (spread {d.late_gap.std():.1%}, one-sided p = {p['late_gap']:.2f}); "
+          f"year-end customers {d.customers_gap.mean():+.1%} (spread {d.customers_gap.std():.1%}, one-sided p = "
+          f"{p['customers_gap']:.2f})")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ def _arm(policy: str, overrides: dict | None = None) -> sim.Scenario:
     return sc.with_overrides(overrides) if overrides else sc
 
 
+def _crowded(policy: str) -> sim.Scenario:
+    return sim.load_scenario("crowded_market").with_overrides({"businesses.focal.policy": policy})
+
+
 def _summaries(sc: sim.Scenario, replicates: int = REPLICATES):
     return [run(sc, engine="fast", seed=k, progress=False, threads=1).summary() for k in range(replicates)]
 
@@ -72,12 +76,17 @@ def test_p15_redeemers_are_mostly_new_and_a_minority_returns_at_full_price():
     assert new.mean() > 0.5, new  # most redeemers are new to the business
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.60-0.64 (4 replicates, default scenario): redeemers are new to "
-                                       "the business in a majority but well short of Dholakia's ~80%; the model "
-                                       "does not yet reproduce this part of P15 (issue 11)")
-def test_p15_about_80_percent_of_redeemers_are_new():
-    new = np.array([x.loc["focal", "coupon_new_share"] for x in _summaries(_arm("coupon"))])
+def test_p15_about_80_percent_of_redeemers_are_new_in_a_crowded_category():
+    """Dholakia's businesses were local merchants, each one among many in its category. The share
+    of redeemers new to a business cannot much exceed the share of the category's buyers who are
+    not its customers (a customer redeems as readily as anyone), so the figure is checked where
+    the focal business is one of six named businesses (scenarios/crowded_market.toml), not in the
+    default's two-business category (about 0.55 there, the test above)."""
+    s = _summaries(_crowded("coupon"))
+    new = np.array([x.loc["focal", "coupon_new_share"] for x in s])
+    returns = np.array([x.loc["focal", "coupon_return_share"] for x in s])
     assert np.all((new >= 0.7) & (new <= 0.9)), new
+    assert np.all((returns >= 0.13) & (returns <= 0.31)), returns
 
 
 def test_p16_repeat_after_a_coupon_is_lower_than_after_full_price():
@@ -90,13 +99,13 @@ def test_p16_repeat_after_a_coupon_is_lower_than_after_full_price():
     assert np.all(coupon < full), (coupon, full)
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.20 after a coupon vs 0.28-0.29 after a full-price switch "
-                                       "(4 replicates): the direction holds, the size does not; a switcher's next "
-                                       "purchase also goes to the business by chance (issue 11)")
-def test_p16_repeat_rates_sit_in_dodsons_ranges():
-    """Dodson et al.: 13-16% after a media coupon, 28-36% without a deal, for brand switchers;
-    a tolerance of a few points either side."""
-    s = _summaries(_arm("coupon"))
+def test_p16_repeat_rates_sit_in_dodsons_ranges_in_a_crowded_category():
+    """Dodson et al.: 13-16% after a media coupon, 28-36% without a deal, for brand switchers
+    buying grocery brands, each one of many on the shelf; a tolerance of a few points either side.
+    A switcher's next purchase also goes back to the business by chance, the more so the larger
+    its share of the category: in the default's two-business category the rates are about 0.24
+    and 0.35, in the crowded_market scenario 0.15 and 0.31."""
+    s = _summaries(_crowded("coupon"))
     coupon = np.array([x.loc["focal", "repeat_after_coupon"] for x in s])
     full = np.array([x.loc["focal", "repeat_after_full_price"] for x in s])
     assert np.all((coupon >= 0.10) & (coupon <= 0.20) & (full >= 0.25) & (full <= 0.40)), (coupon, full)
@@ -104,39 +113,53 @@ def test_p16_repeat_rates_sit_in_dodsons_ranges():
 
 def _stopped_against_never(replicates: int = REPLICATES):
     """Per replicate: the focal business at the end of a year with coupons for the first 180 days
-    against the same policy that never posts coupons; and its purchases over those 180 days."""
+    against the same policy that never posts coupons; its purchases over those 180 days, and over
+    the last quarter (days 271-365, three months after the coupons stopped)."""
     sc = _arm("coupon")
     rows = []
     for k in range(replicates):
         a, ts_a, _ = _year(sc, k, 180)
         b, ts_b, _ = _year(sc, k, 0)
-        first = [ts[(ts.business == "focal") & (ts.step <= 180)].purchases.sum() for ts in (ts_a, ts_b)]
+        focal = [ts[ts.business == "focal"] for ts in (ts_a, ts_b)]
+        first = [f[f.step <= 180].purchases.sum() for f in focal]
+        late = [f[f.step > 270].purchases.sum() for f in focal]
         rows.append({"trust_gap": a.loc["focal", "trust_all"] - b.loc["focal", "trust_all"],
                      "customers_gap": a.loc["focal", "customers"] / b.loc["focal", "customers"] - 1,
+                     "late_gap": late[0] / late[1] - 1,
                      "lift": first[0] / first[1] - 1})
     return pd.DataFrame(rows)
 
 
 @pytest.fixture(scope="module")
 def stopped_against_never():
-    return _stopped_against_never(10)
+    # 20 replicates: the year-end customer count is noisy (a replicate spread of about 6%)
+    return _stopped_against_never(20)
 
 
 def test_p17_trust_returns_once_coupons_stop(stopped_against_never):
     """P17 (DelVecchio, Henard & Freling 2006): a business that runs coupons for half a year and
     then stops ends the year with the trust it would have had without them (within 0.01 on the
-    0-1 scale; measured within 0.0045 in every replicate), while during the coupons its purchases
-    were up."""
+    0-1 scale), while during the coupons its purchases were up."""
     d = stopped_against_never
     assert d.lift.mean() > 0.03, d  # the coupons did sell while they ran
     assert abs(d.trust_gap.mean()) < 0.01, d
 
 
+def test_p17_no_lasting_gain_in_purchases(stopped_against_never):
+    """Preference as DelVecchio et al.'s studies mostly observe it, in purchases: three months
+    after the coupons stopped, the business sells no more than it would have without them (the
+    paired difference over days 271-365 is not clearly positive, one-sided t-test at 5%)."""
+    from scipy import stats
+
+    gap = stopped_against_never.late_gap.to_numpy()
+    assert stats.ttest_1samp(gap, 0.0, alternative="greater").pvalue > 0.05, gap
+
+
 def test_p17_no_clear_lasting_gain_in_customers(stopped_against_never):
     """Nor a lasting gain in customers: the paired year-end difference is not clearly positive
-    (one-sided t-test at 5%). A weak statement, as it must be at this noise: measured -2.1% on
-    average with a replicate spread of 5.2% (10 replicates, one-sided p = 0.88), so an equivalence
-    band of a few percent cannot be shown with a number of replicates a test suite can afford."""
+    (one-sided t-test at 5%). A weak statement, as it must be at this noise (a replicate spread of
+    about 6%): an equivalence band of a few percent cannot be shown with a number of replicates a
+    test suite can afford."""
     from scipy import stats
 
     gap = stopped_against_never.customers_gap.to_numpy()

@@ -224,11 +224,10 @@ def test_p3_intimacy_is_a_ladder(presets):
     assert l1 > l2 > l3 > 0, (l1, l2, l3)
 
 
-def test_p3_l3_needs_repeat_contact():
+def l3_moves() -> tuple[list[int], sim.Scenario]:
     """Every move up to L3, watched as it happens on the Mesa engine (a business that answers its
-    regulars first, where the steps up are likely, 6,600 people, 180 days), comes after at least
-    ``level3_contacts`` earlier replies to that person; at least 20 such moves. (A count at the end
-    of a run cannot show it: people at L3 have been answered many more times since.)"""
+    regulars first, where the steps up are likely, 6,600 people, 180 days): the number of earlier
+    replies to that person, per move."""
     from sim.agents.people import Person
 
     moves = []
@@ -247,6 +246,14 @@ def test_p3_l3_needs_repeat_contact():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Person, "receive_reply", on_reply)
         TrustModel(sc, rng=SEED).run_for(180)
+    return moves, sc
+
+
+def test_p3_l3_needs_repeat_contact():
+    """Each move up to L3 comes after at least ``level3_contacts`` earlier replies to that person;
+    at least 20 such moves. (A count at the end of a run cannot show it: people at L3 have been
+    answered many more times since.)"""
+    moves, sc = l3_moves()
     assert len(moves) >= 20, f"only {len(moves)} moves to L3"
     assert min(moves) >= sc.mechanisms.level3_contacts, sorted(moves)
 
