@@ -87,6 +87,30 @@ def main() -> None:
           f"without {kept[:, 1].mean():.1f}")
 
     coupon_values()
+    for name in ("crowded_market", "default"):
+        deal_profitability(name)
+
+
+def deal_profitability(name: str, types: int = 30, replicates: int = 2) -> None:
+    """Dholakia's other figure (55.5% of businesses made money on their deal, 26.6% lost money):
+    random business types (margin 0.2-0.6, price 20-200, discount 0.2-0.5) under the coupon policy,
+    against the same business and policy posting no coupons, on the same seeds."""
+    import sim
+    from tests import test_coupons as tc
+
+    rng = np.random.default_rng(2011)
+    base = sim.load_scenario(name).with_overrides({"businesses.focal.policy": "coupon"})
+    ratios = []
+    for _ in range(types):
+        margin, price, discount = rng.uniform(0.2, 0.6), rng.uniform(20, 200), rng.uniform(0.2, 0.5)
+        sc = base.with_overrides({"businesses.focal.margin": margin, "businesses.focal.price": price,
+                                  "businesses.focal.policy.coupon_discount": discount})
+        profit = [np.mean([tc._year(sc, k, days)[0].loc["focal", "profit"] for k in range(replicates)])
+                  for days in (sc.steps, 0)]
+        ratios.append(profit[0] / profit[1])
+    r = np.array(ratios)
+    print(f"Deals, {name}: of {types} random business types, the coupons pay in {(r > 1).sum()} (more than 2%: "
+          f"{(r > 1.02).sum()}), lose more than 2% in {(r < 0.98).sum()}; median profit ratio {np.median(r):.3f}")
 
 
 def coupon_values() -> None:
