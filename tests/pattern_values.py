@@ -89,6 +89,7 @@ def main() -> None:
     coupon_values()
     for name in ("crowded_market", "default"):
         deal_profitability(name)
+    deal_waiting()
 
 
 def deal_profitability(name: str, types: int = 30, replicates: int = 2) -> None:
@@ -111,6 +112,21 @@ def deal_profitability(name: str, types: int = 30, replicates: int = 2) -> None:
     r = np.array(ratios)
     print(f"Deals, {name}: of {types} random business types, the coupons pay in {(r > 1).sum()} (more than 2%: "
           f"{(r > 1.02).sum()}), lose more than 2% in {(r < 0.98).sum()}; median profit ratio {np.median(r):.3f}")
+
+
+def deal_waiting(replicates: int = 3) -> None:
+    """What customers who learn to wait for the next coupon cost: the deal's profit ratio at the
+    default business type in the crowded market, with and without waiting."""
+    import sim
+    from tests import test_coupons as tc
+
+    base = sim.load_scenario("crowded_market").with_overrides({"businesses.focal.policy": "coupon"})
+    for wait in (base.mechanisms.deal_wait, 0.0):
+        sc = base.with_overrides({"mechanisms.deal_wait": wait})
+        r = [tc._year(sc, k, sc.steps)[0].loc["focal", "profit"] / tc._year(sc, k, 0)[0].loc["focal", "profit"]
+             for k in range(replicates)]
+        print(f"Deals, crowded_market, default business type, deal_wait {wait}: profit {np.mean(r) - 1:+.1%} "
+              f"against no coupons ({replicates} replicates)")
 
 
 def coupon_values() -> None:
