@@ -373,9 +373,10 @@ def Venue():
         solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing), color="primary",
                       disabled=at_end and not playing)
     with solara.ColumnsResponsive(12, medium=[7, 5]):
-        fig = solara.use_memo(view.figure, [view, tick])
+        option, ratio = solara.use_memo(view.option, [view, tick])
         with solara.Div(classes=["venue-figure"]):
-            solara.FigureMatplotlib(fig, dependencies=[id(view), tick], format="png")
+            solara.FigureEcharts(option, responsive=True,
+                                 attributes={"style": f"width: 100%; aspect-ratio: {ratio:.3f}; min-height: 220px;"})
         with solara.Column():
             counts = view.counts()
             solara.Markdown(" | ".join(f"**{k}** {v:.3f}" if isinstance(v, float) else f"**{k}** {v}"
@@ -457,14 +458,14 @@ def WallPage():
 
     frame = pd.DataFrame([p.__dict__ for p in points], columns=["participant", "scenario", "policy", "trust", "profit",
                                                                 "at"])
-    image = solara.use_memo(lambda: charts.png(charts.wall_figure(frame)), [version])
+    option = solara.use_memo(lambda: charts.wall_option(frame), [version])
     people = frame.participant.nunique()
     with solara.Div(classes=["wall-count"]):
         solara.Markdown(f"**{len(frame)} run{'s' if len(frame) != 1 else ''} by {people} "
                         f"participant{'s' if people != 1 else ''}** (each "
                         f"participant's last {WALL.keep} runs; participants are numbered, never named)")
     with solara.Div(classes=["wall-chart"]):
-        solara.Image(image, format="png")
+        solara.FigureEcharts(option, responsive=True, attributes={"style": "height: 420px; width: 100%;"})
     if len(frame):
         per = frame.groupby("policy").agg(runs=("trust", "size"), participants=("participant", "nunique"),
                                           trust=("trust", "mean"), trust_low=("trust", "min"),
@@ -505,13 +506,12 @@ def WallPage():
         solara.Text(f"Pages opened now start from: {pushed.scenario}, {pushed.policy}.", classes=["wall-pushed"])
 
 
-# Phones first: pictures never wider than the screen, sliders wide enough for a thumb, the tab
+# Phones first: charts never wider than the screen, sliders wide enough for a thumb, the tab
 # bar scrollable rather than squeezed.
 PAGE_CSS = """
 .year-charts, .compare-charts { width: 100%; }
 .year-charts .chart, .compare-charts .chart { flex: 1 1 420px; min-width: 280px; max-width: 640px; }
-.year-charts img, .compare-charts img, .venue-figure img, .wall-chart img { max-width: 100%; height: auto; }
-.wall-chart img { width: 100%; max-width: 1100px; }
+.venue-figure, .wall-chart { width: 100%; max-width: 1100px; }
 .year-charts > div, .compare-charts > div { max-width: 100%; }
 /* a slider's label above its track, so the track has the column's whole width for a thumb */
 .v-slider.v-input--horizontal { display: flex; flex-direction: column; align-items: stretch; }

@@ -1,36 +1,15 @@
-"""Figures for the dashboard: pure functions from run tables to matplotlib Figures.
-
-``matplotlib.figure.Figure`` directly, never pyplot: pyplot keeps global figure state, which a
-server with many sessions must not share. Figures are drawn once per result (the pages memoize
-them), since server-side redraws are what slows a busy room down.
+"""Charts for the dashboard: pure functions from run tables to ECharts options, drawn by each
+participant's browser. The server sends numbers, never pictures: drawing on the server is what
+slowed a busy room down (a year's five PNGs cost 1.0 s of its 1.4 s).
 """
 
 from __future__ import annotations
 
-import io
-
-import matplotlib
-import matplotlib.ticker
-
-matplotlib.use("Agg")  # no display on a server; set before any figure is made
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
 
 LEVEL_COLOURS = ("#c6dbef", "#6baed6", "#08519c")  # L1 recognised, L2 outcomes known, L3 meaning shared
 POLICY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
-
-
-def _fig(width: float = 5.2, height: float = 3.0) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
-    return fig, fig.subplots()
-
-
-def png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 # Chart columns a running year sends to its page (dashboards/jobs.py), in this order.
@@ -119,50 +98,80 @@ def band_option(bands: pd.DataFrame, title: str, ylabel: str) -> dict:
     return option
 
 
-def wall_figure(points: pd.DataFrame) -> Figure:
+def wall_option(points: pd.DataFrame) -> dict:
     """The room's runs: trust against profit, one colour per policy, each policy's mean as a cross.
     ``points``: policy, trust, profit (one row per run)."""
-    fig, ax = _fig(9.0, 5.0)
     policies = sorted(points.policy.unique()) if len(points) else []
-    colours = matplotlib.colormaps["tab10"]
+    series = []
     for i, policy in enumerate(policies):
         g = points[points.policy == policy]
-        c = colours(i % 10)
-        ax.scatter(g.trust, g.profit, s=40, color=c, alpha=0.75, label=f"{policy} ({len(g)})")
-        ax.scatter([g.trust.mean()], [g.profit.mean()], s=160, marker="P", color=c, edgecolor="black", lw=0.8)
+        c = POLICY_COLOURS[i % len(POLICY_COLOURS)]
+        series.append({"name": f"{policy} ({len(g)})", "type": "scatter", "symbolSize": 10, "animation": False,
+                       "itemStyle": {"color": c, "opacity": 0.75},
+                       "data": [[_num(t), _num(v)] for t, v in zip(g.trust, g.profit)]})
+        series.append({"name": f"{policy} ({len(g)})", "type": "scatter", "symbol": "diamond", "symbolSize": 18,
+                       "animation": False, "itemStyle": {"color": c, "borderColor": "#000", "borderWidth": 1},
+                       "data": [[_num(g.trust.mean()), _num(g.profit.mean())]], "tooltip": {"show": False}})
+    option = {"title": {"text": "The room's runs (the large diamond: each policy's mean)", "left": "center",
+                        "textStyle": {"fontSize": 13}},
+              "tooltip": {"trigger": "item"},
+              "legend": {"top": 24, "textStyle": {"fontSize": 11}, "type": "scroll"},
+              "grid": {"left": 72, "right": 20, "top": 62, "bottom": 44},
+              "xAxis": {"type": "value", "name": "trust, everyone (end of the year)", "nameLocation": "middle",
+                        "nameGap": 26, "scale": True},
+              "yAxis": {"type": "value", "name": "profit over the year", "nameLocation": "middle", "nameGap": 58,
+                        "scale": True},
+              "animation": False, "series": series}
     if not policies:
-        ax.text(0.5, 0.5, "No runs yet: they appear here as participants run a year", ha="center", va="center",
-                transform=ax.transAxes, color="#666")
-    ax.set(xlabel="trust, everyone (end of the year)", ylabel="profit over the year",
-           title="The room's runs (+ marks each policy's mean)")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    if policies:
-        ax.legend(fontsize=8, title="policy (runs)", title_fontsize=8)
-    return fig
+        option["graphic"] = [{"type": "text", "left": "center", "top": "middle", "style": {
+            "text": "No runs yet: they appear here as participants run a year", "fill": "#666", "fontSize": 14}}]
+    return option
 
 
-def venue_figure(x: np.ndarray, y: np.ndarray, trust: np.ndarray, level: np.ndarray, engaged: np.ndarray,
-                 venue_centres: dict[str, tuple[float, float, float]], accident: np.ndarray, replied: np.ndarray,
-                 ignored: np.ndarray, title: str) -> Figure:
+TRUST_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")  # low to high trust
+RINGS = (("accident reported today", "#d62728"), ("answered today", "#1f77b4"), ("complaint ignored today", "#000000"))
+
+
+def venue_option(x: np.ndarray, y: np.ndarray, trust: np.ndarray, level: np.ndarray, engaged: np.ndarray,
+                 venue_centres: dict[str, tuple[float, float, float]], rings: tuple[np.ndarray, ...],
+                 title: str) -> tuple[dict, float]:
     """People placed in their venues, coloured by trust, sized by intimacy; today's accidents,
-    replies and ignored complaints ringed."""
-    fig = Figure(figsize=(7.5, 5.2), dpi=90, layout="constrained")
-    ax = fig.subplots()
+    replies and ignored complaints (``rings``, masks in the order of RINGS) ringed. Returns the
+    option and the width-to-height ratio the chart should keep, so the venues stay round."""
+    circle = np.linspace(0.0, 2 * np.pi, 65)
+    series = []
     for name, (cx, cy, r) in venue_centres.items():
-        ax.add_patch(matplotlib.patches.Circle((cx, cy), r, fc="#f4f4f4", ec="#999", lw=1))
-        ax.text(cx, cy + r + 0.04, name, ha="center", va="bottom", fontsize=10, color="#555")
-    size = np.where(engaged, 18 + 28 * level, 6)
-    sc = ax.scatter(x, y, c=trust, s=size, cmap="RdYlGn", vmin=0, vmax=1, marker="o",
-                    edgecolors=np.where(engaged[:, None], [[0.2, 0.2, 0.2, 0.8]], [[0, 0, 0, 0]]), linewidths=0.5)
-    for mask, colour, label in ((accident, "#d62728", "accident reported today"),
-                                (replied, "#1f77b4", "answered today"),
-                                (ignored, "#000000", "complaint ignored today")):
-        if mask.any():
-            ax.scatter(x[mask], y[mask], s=160, facecolors="none", edgecolors=colour, linewidths=2, label=label)
-    fig.colorbar(sc, ax=ax, shrink=0.7, label="trust in the focal business")
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(title, fontsize=11, pad=24)
-    if accident.any() or replied.any() or ignored.any():
-        ax.legend(loc="lower center", fontsize=8, ncols=3, bbox_to_anchor=(0.5, -0.08))
-    return fig
+        series.append({"name": name, "type": "line", "showSymbol": False, "silent": True, "animation": False,
+                       "lineStyle": {"color": "#999", "width": 1}, "tooltip": {"show": False},
+                       "data": [[_num(cx + r * np.cos(a)), _num(cy + r * np.sin(a))] for a in circle],
+                       "endLabel": {"show": False},
+                       "markPoint": {"symbol": "circle", "symbolSize": 1, "silent": True,
+                                     "label": {"show": True, "formatter": name, "color": "#555", "fontSize": 12,
+                                               "position": "top"},
+                                     "data": [{"coord": [_num(cx), _num(cy + r)]}]}})
+    people = [{"value": [_num(a), _num(b), _num(t)], "symbolSize": int(6 + 5 * lv) if e else 3}
+              for a, b, t, lv, e in zip(x, y, trust, level, engaged)]
+    series.append({"name": "people", "type": "scatter", "animation": False, "data": people,
+                   "itemStyle": {"borderColor": "rgba(40,40,40,0.6)", "borderWidth": 0.3}})
+    for (label, colour), mask in zip(RINGS, rings):
+        series.append({"name": label, "type": "scatter", "animation": False, "symbolSize": 16,
+                       "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": colour, "borderWidth": 2},
+                       "data": [[_num(a), _num(b)] for a, b in zip(x[mask], y[mask])]})
+    xs = [c[0] - c[2] for c in venue_centres.values()] + [c[0] + c[2] for c in venue_centres.values()]
+    ys = [c[1] - c[2] for c in venue_centres.values()] + [c[1] + c[2] for c in venue_centres.values()]
+    pad = 0.08
+    x0, x1, y0, y1 = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+    # the plot area takes 90% of the width and 58% of the height: keep data units square
+    ratio = ((x1 - x0) / 0.90) / ((y1 - y0) / 0.58)
+    option = {"title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
+              "tooltip": {"trigger": "item"},
+              "legend": {"bottom": 0, "data": [label for label, _ in RINGS], "textStyle": {"fontSize": 10}},
+              "grid": {"left": "5%", "right": "5%", "top": "24%", "bottom": "18%"},
+              "xAxis": {"type": "value", "min": _num(x0), "max": _num(x1), "show": False},
+              "yAxis": {"type": "value", "min": _num(y0), "max": _num(y1), "show": False},
+              "visualMap": {"type": "continuous", "min": 0, "max": 1, "dimension": 2, "seriesIndex": len(venue_centres),
+                            "inRange": {"color": list(TRUST_COLOURS)}, "orient": "horizontal", "left": "center",
+                            "top": "9%", "itemHeight": 120, "itemWidth": 10, "calculable": False,
+                            "text": ["trust 1", "0"], "textStyle": {"fontSize": 10}},
+              "animation": False, "series": series}
+    return option, ratio

@@ -85,7 +85,7 @@ def _tour(page, url: str, out: Path, prefix: str, shots: list[Path]) -> None:
     shot("workshop")
 
     page.goto(url + f"wall?key={KEY}")
-    expect(page.locator(".wall-chart img")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".wall-chart canvas")).to_be_visible(timeout=WAIT)
     page.wait_for_timeout(500)
     shot("wall")
 

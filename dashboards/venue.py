@@ -66,17 +66,18 @@ class VenueView:
     def counts(self) -> dict[str, float]:
         b = self.model.businesses[self.j]
         return {"day": self.day, "trust (engaged)": b.trust_engaged, "trust (observers)": b.trust_observers,
-                "L1": b.level1, "L2": b.level2, "L3": b.level3, "customers": b.customers,
+                "L1": int(b.level1), "L2": int(b.level2), "L3": int(b.level3), "customers": int(b.customers),
                 "accidents handled": int(self.model.state.recoveries[:, self.j].sum()),
                 "complaints ignored": int(self.model.state.ignored[:, self.j].sum())}
 
-    def figure(self):
-        from .charts import venue_figure
+    def option(self) -> tuple[dict, float]:
+        """The picture of today for the browser (dashboards.charts.venue_option) and its aspect ratio."""
+        from .charts import venue_option
 
         st = self.model.state
         t = self.today
-        return venue_figure(self.x, self.y, st.trust[:, self.j], st.level[:, self.j], self.engaged, self.centres,
-                            t.accident, t.replied, t.ignored,
+        return venue_option(self.x, self.y, st.trust[:, self.j], st.level[:, self.j], self.engaged, self.centres,
+                            (t.accident, t.replied, t.ignored),
                             f"day {self.day}: trust in {self.scenario.focal} (colour), intimacy (size)")
 
 

@@ -257,7 +257,7 @@ def test_the_wall_shows_the_rooms_runs_and_only_the_facilitator_acts(server, bro
             run_year(participant)
         expect(wall.locator(".wall-count")).to_contain_text("3 runs by 3 participants", timeout=10_000)
         expect(wall.locator(".wall-table")).to_contain_text("experiential")
-        expect(wall.locator(".wall-chart img")).to_be_visible()
+        expect(wall.locator(".wall-chart canvas")).to_be_visible()
 
         onlooker = new_page()
         onlooker.goto(server + "wall?key=guess")

@@ -348,12 +348,15 @@ def test_inside_the_venue_steps_the_model_a_day(session):
     rc = session.render(app.Venue(), "/venue")
     assert "<strong>day</strong> 0 |" in text(rc)
     assert "nothing yet: step a day" in text(rc)
-    assert len(rc.find(ipywidgets.Image)) == 1
-    before = rc.find(ipywidgets.Image).widget.value
+    [figure] = [w for w in widgets(rc) if isinstance(w, EchartsWidget)]  # drawn by the browser
+    people = [sr for sr in figure.option["series"] if sr["name"] == "people"][0]["data"]
+    assert len(people) == app.VenueView(build_scenario(Settings()), Settings().seed).x.size
+    assert figure.option["title"]["text"].startswith("day 0:")
 
     button(rc, "Step a day").widget.click()
     assert "<strong>day</strong> 1 |" in text(rc)
-    assert rc.find(ipywidgets.Image).widget.value != before  # the title at least names the new day
+    [figure] = [w for w in widgets(rc) if isinstance(w, EchartsWidget)]
+    assert figure.option["title"]["text"].startswith("day 1:")
 
     button(rc, "Step a week").widget.click()
     assert "<strong>day</strong> 8 |" in text(rc)
