@@ -12,7 +12,16 @@ Also reported: the CPU seconds the server (with its run processes) and the brows
 room, since on one machine they share its cores. Targets (issue 12) on a 2-core machine with the
 31 browsers on the same cores: p95 to result <= 10 s, idle p95 <= 0.5 s.
 
-    TRUSTSIM_BENCH_SCALE=full pytest tests/benchmarks/test_bench_dashboard.py --benchmark-enable --benchmark-only -s
+In a real room every participant's phone draws its own page; here the 31 browsers share the
+server's cores and took three quarters of them. TRUSTSIM_BENCH_BROWSERS=idle runs every browser
+process under Linux's SCHED_IDLE policy (`chrt --idle`): they get the CPU only when the server and
+its run processes do not want it, the nearest this one machine comes to a room of devices of their
+own. (Niceness does not do it: Chromium, run as root, sets its own processes' niceness, from -8 to
+5.) The result is still timed in the browser, so a page kept waiting for CPU still counts. The
+default, ``shared``, lets everyone compete, as before.
+
+    TRUSTSIM_BENCH_SCALE=full [TRUSTSIM_BENCH_BROWSERS=idle] pytest tests/benchmarks/test_bench_dashboard.py \
+        --benchmark-enable --benchmark-only -s
 """
 
 from __future__ import annotations
@@ -32,9 +41,23 @@ from dashboards.browser import CHROMIUM, CHROMIUM_ARGS, have_chromium, served
 TINY = os.environ.get("TRUSTSIM_BENCH_SCALE") == "tiny"
 SESSIONS = int(os.environ.get("TRUSTSIM_DASHBOARD_SESSIONS", 3 if TINY else 30))
 TIMEOUT = 900_000  # ms: 30 years on 2 cores queue for minutes
+BROWSERS = os.environ.get("TRUSTSIM_BENCH_BROWSERS", "shared")
+if BROWSERS not in ("shared", "idle"):
+    raise ValueError(f"TRUSTSIM_BENCH_BROWSERS = {BROWSERS!r}: allowed 'shared' or 'idle'")
 
 pytestmark = pytest.mark.skipif(not have_chromium() and not os.environ.get("TRUSTSIM_REQUIRE_BROWSER"),
                                 reason="no /usr/bin/chromium (apt-get install -y chromium)")
+
+
+def chromium(folder: Path) -> str:
+    """The browser to launch: Chromium itself, or (BROWSERS idle) a wrapper that starts it under
+    SCHED_IDLE, which every process it starts inherits."""
+    if BROWSERS == "shared":
+        return CHROMIUM
+    wrapper = folder / "chromium-idle"
+    wrapper.write_text(f'#!/bin/sh\nexec chrt --idle 0 {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
 
 
 def tree_rss(pid: int) -> int:
@@ -106,11 +129,11 @@ async def idle_user(browser, url: str, ready: asyncio.Event, stop: asyncio.Event
     return latencies
 
 
-async def room(url: str, sessions: int) -> tuple[list[dict], list[float]]:
+async def room(url: str, sessions: int, executable: str) -> tuple[list[dict], list[float]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         start, ready, stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
         idle = asyncio.create_task(idle_user(browser, url, ready, stop))
         await ready.wait()
@@ -183,7 +206,8 @@ def test_room_of_participants(benchmark, tmp_path):
         watcher = threading.Thread(target=sample_browsers, daemon=True)
         watcher.start()
         server_cpu0, t_room = tree_cpu(proc.pid), time.perf_counter()
-        results, latencies = benchmark.pedantic(lambda: asyncio.run(room(url, SESSIONS)), rounds=1, iterations=1)
+        results, latencies = benchmark.pedantic(lambda: asyncio.run(room(url, SESSIONS, chromium(tmp_path))), rounds=1,
+                                                iterations=1)
         server_cpu = tree_cpu(proc.pid) - server_cpu0
         t_room = time.perf_counter() - t_room
         done.set()
@@ -207,7 +231,7 @@ def test_room_of_participants(benchmark, tmp_path):
     secs = np.array([r["seconds"] for r in results])
     worker = np.array([float(m.group(1)) for r in results if (m := re.search(r"\(([\d.]+) s\)", r["header"]))])
     lat = np.array(latencies)
-    info = {"sessions": SESSIONS, "result_p50_s": round(float(np.percentile(secs, 50)), 2),
+    info = {"sessions": SESSIONS, "browsers": BROWSERS, "result_p50_s": round(float(np.percentile(secs, 50)), 2),
             "result_p95_s": round(float(np.percentile(secs, 95)), 2),
             "result_max_s": round(float(secs.max()), 2),
             "run_compute_mean_s": round(float(worker.mean()), 2) if worker.size else None,
