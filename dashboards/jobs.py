@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from functools import cached_property
 from multiprocessing import get_context
 from typing import Any
 
@@ -47,6 +48,11 @@ class YearResult:
     cached: bool = False
 
     def summary(self) -> pd.DataFrame:
+        """sim.results.summarize of the year, computed once (a page reads it on every render)."""
+        return self._summary
+
+    @cached_property
+    def _summary(self) -> pd.DataFrame:
         return summarize(self.timeseries)
 
 
