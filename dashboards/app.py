@@ -259,7 +259,6 @@ def Download(result: YearResult | None):
 @solara.component
 def Explore():
     solara.Title("Explore - trust in digital public")
-    result = year.value
     # Side by side from a laptop's width up; on a phone or a narrow tablet the settings come first,
     # full width, and the run and its charts below them.
     with solara.ColumnsResponsive(12, medium=[4, 8]):
@@ -271,23 +270,32 @@ def Explore():
             solara.Markdown("Pick a scenario and a policy, move the levers, and run a year of the focal business "
                             "(20,000 people or so, a few seconds). Each run is yours alone.")
             RunButtons(run_explore, "Run a year")
-            if run_explore.pending and growing.value is not None:
-                sc = build_scenario(settings.value)
-                solara.Markdown("The year so far:")
-                YearCharts(growing.value, sc.focal, sc.steps)
-                return
-            if result is None:
-                solara.Info("No run yet: press \"Run a year\".")
-                return
-            if result.settings != settings.value:
-                solara.Info("The levers moved since this run: press \"Run a year\" to see their effect.")
-            s = result.settings
-            solara.Markdown(f"**{s.scenario}**, focal business under **{s.policy}**, seed {s.seed}"
-                            + (" (served from the cache: someone ran exactly these settings)" if result.cached else
-                               f" ({result.seconds:.1f} s)"))
-            Numbers(result, previous.value)
-            YearCharts(result.timeseries, result.focal, int(result.timeseries.step.max()))
-            Download(result)
+            YearView()
+
+
+@solara.component
+def YearView():
+    """The run's result, or its curves so far. Its own component, so that a run's updates (its
+    curves, its end) re-render this part of the page only, not the levers: in a room every
+    re-render is server CPU."""
+    result = year.value
+    if run_explore.pending and growing.value is not None:
+        sc = build_scenario(settings.value)
+        solara.Markdown("The year so far:")
+        YearCharts(growing.value, sc.focal, sc.steps)
+        return
+    if result is None:
+        solara.Info("No run yet: press \"Run a year\".")
+        return
+    if result.settings != settings.value:
+        solara.Info("The levers moved since this run: press \"Run a year\" to see their effect.")
+    s = result.settings
+    solara.Markdown(f"**{s.scenario}**, focal business under **{s.policy}**, seed {s.seed}"
+                    + (" (served from the cache: someone ran exactly these settings)" if result.cached else
+                       f" ({result.seconds:.1f} s)"))
+    Numbers(result, previous.value)
+    YearCharts(result.timeseries, result.focal, int(result.timeseries.step.max()))
+    Download(result)
 
 
 @solara.component
