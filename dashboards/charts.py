@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 LEVEL_COLOURS = ("#c6dbef", "#6baed6", "#08519c")  # L1 recognised, L2 outcomes known, L3 meaning shared
-POLICY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+POLICY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")  # Dark2
 
 
 # Chart columns a running year sends to its page (dashboards/jobs.py), in this order.
