@@ -438,7 +438,6 @@ def WallPage():
     router = solara.use_router()
     from urllib.parse import parse_qs
 
-
     def take_key() -> None:
         # Once held, the key stays with this page's session (the actions check that, not the
         # address). It stays in the address bar too (rewriting the opening address races with the

@@ -108,7 +108,7 @@ def band_option(bands: pd.DataFrame, title: str, ylabel: str) -> dict:
 
 
 def wall_option(points: pd.DataFrame) -> dict:
-    """The room's runs: trust against profit, one colour per policy, each policy's mean as a cross.
+    """The room's runs: trust against profit, one colour per policy, each policy's mean as a diamond.
     ``points``: policy, trust, profit (one row per run)."""
     policies = sorted(points.policy.unique()) if len(points) else []
     series = []
@@ -117,7 +117,7 @@ def wall_option(points: pd.DataFrame) -> dict:
         c = POLICY_COLOURS[i % len(POLICY_COLOURS)]
         series.append({"name": f"{policy} ({len(g)})", "type": "scatter", "symbolSize": 10, "animation": False,
                        "itemStyle": {"color": c, "opacity": 0.75},
-                       "data": [[_num(t), _num(v)] for t, v in zip(g.trust, g.profit)]})
+                       "data": [list(p) for p in zip(_nums(g.trust), _nums(g.profit))]})
         series.append({"name": f"{policy} ({len(g)})", "type": "scatter", "symbol": "diamond", "symbolSize": 18,
                        "animation": False, "itemStyle": {"color": c, "borderColor": "#000", "borderWidth": 1},
                        "data": [[_num(g.trust.mean()), _num(g.profit.mean())]], "tooltip": {"show": False}})
@@ -152,20 +152,19 @@ def venue_option(x: np.ndarray, y: np.ndarray, trust: np.ndarray, level: np.ndar
     for name, (cx, cy, r) in venue_centres.items():
         series.append({"name": name, "type": "line", "showSymbol": False, "silent": True, "animation": False,
                        "lineStyle": {"color": "#999", "width": 1}, "tooltip": {"show": False},
-                       "data": [[_num(cx + r * np.cos(a)), _num(cy + r * np.sin(a))] for a in circle],
-                       "endLabel": {"show": False},
+                       "data": [list(p) for p in zip(_nums(cx + r * np.cos(circle)), _nums(cy + r * np.sin(circle)))],
                        "markPoint": {"symbol": "circle", "symbolSize": 1, "silent": True,
                                      "label": {"show": True, "formatter": name, "color": "#555", "fontSize": 12,
                                                "position": "top"},
                                      "data": [{"coord": [_num(cx), _num(cy + r)]}]}})
-    people = [{"value": [_num(a), _num(b), _num(t)], "symbolSize": int(6 + 5 * lv) if e else 3}
-              for a, b, t, lv, e in zip(x, y, trust, level, engaged)]
+    size = np.where(engaged, 6 + 5 * level, 3).tolist()
+    people = [{"value": list(v), "symbolSize": s} for v, s in zip(zip(_nums(x), _nums(y), _nums(trust)), size)]
     series.append({"name": "people", "type": "scatter", "animation": False, "data": people,
                    "itemStyle": {"borderColor": "rgba(40,40,40,0.6)", "borderWidth": 0.3}})
     for (label, colour), mask in zip(RINGS, rings):
         series.append({"name": label, "type": "scatter", "animation": False, "symbolSize": 16,
                        "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": colour, "borderWidth": 2},
-                       "data": [[_num(a), _num(b)] for a, b in zip(x[mask], y[mask])]})
+                       "data": [list(p) for p in zip(_nums(x[mask]), _nums(y[mask]))]})
     xs = [c[0] - c[2] for c in venue_centres.values()] + [c[0] + c[2] for c in venue_centres.values()]
     ys = [c[1] - c[2] for c in venue_centres.values()] + [c[1] + c[2] for c in venue_centres.values()]
     pad = 0.08

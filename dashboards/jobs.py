@@ -70,8 +70,8 @@ def _year(settings: Settings, status: Any, key: str, policy: str | None = None, 
     """Worker side: one year of one settings (optionally another policy and seed). Every few days
     it reports the day reached and stops if asked to; a year of its own (not a comparison's arm)
     that takes longer than LIVE_AFTER also sends its chart columns so far, twice a second, so its
-    page can draw the curves as they grow. The charts themselves are drawn by the browser (ECharts): the server and the
-    workers only send numbers."""
+    page can draw the curves as they grow. The charts are drawn by the browser (ECharts): the
+    server and the workers only send numbers."""
     from sim.fast import FastModel
     from sim.runner import check_fits
 

@@ -92,12 +92,21 @@ def main() -> None:
     deal_waiting()
 
 
+def deal_ratio(sc, replicates: int) -> float:
+    """The focal business's mean profit with its coupons over the same without them (the same
+    policy posting no coupons), on the same seeds."""
+    from tests import test_coupons as tc
+
+    with_, without = ([tc._year(sc, k, days)[0].loc["focal", "profit"] for k in range(replicates)]
+                      for days in (sc.steps, 0))
+    return float(np.mean(with_) / np.mean(without))
+
+
 def deal_profitability(name: str, types: int = 30, replicates: int = 2) -> None:
     """Dholakia's other figure (55.5% of businesses made money on their deal, 26.6% lost money):
     random business types (margin 0.2-0.6, price 20-200, discount 0.2-0.5) under the coupon policy,
     against the same business and policy posting no coupons, on the same seeds."""
     import sim
-    from tests import test_coupons as tc
 
     rng = np.random.default_rng(2011)
     base = sim.load_scenario(name).with_overrides({"businesses.focal.policy": "coupon"})
@@ -106,9 +115,7 @@ def deal_profitability(name: str, types: int = 30, replicates: int = 2) -> None:
         margin, price, discount = rng.uniform(0.2, 0.6), rng.uniform(20, 200), rng.uniform(0.2, 0.5)
         sc = base.with_overrides({"businesses.focal.margin": margin, "businesses.focal.price": price,
                                   "businesses.focal.policy.coupon_discount": discount})
-        profit = [np.mean([tc._year(sc, k, days)[0].loc["focal", "profit"] for k in range(replicates)])
-                  for days in (sc.steps, 0)]
-        ratios.append(profit[0] / profit[1])
+        ratios.append(deal_ratio(sc, replicates))
     r = np.array(ratios)
     print(f"Deals, {name}: of {types} random business types, the coupons pay in {(r > 1).sum()} (more than 2%: "
           f"{(r > 1.02).sum()}), lose more than 2% in {(r < 0.98).sum()}; median profit ratio {np.median(r):.3f}")
@@ -118,14 +125,11 @@ def deal_waiting(replicates: int = 3) -> None:
     """What customers who learn to wait for the next coupon cost: the deal's profit ratio at the
     default business type in the crowded market, with and without waiting."""
     import sim
-    from tests import test_coupons as tc
 
     base = sim.load_scenario("crowded_market").with_overrides({"businesses.focal.policy": "coupon"})
     for wait in (base.mechanisms.deal_wait, 0.0):
         sc = base.with_overrides({"mechanisms.deal_wait": wait})
-        r = [tc._year(sc, k, sc.steps)[0].loc["focal", "profit"] / tc._year(sc, k, 0)[0].loc["focal", "profit"]
-             for k in range(replicates)]
-        print(f"Deals, crowded_market, default business type, deal_wait {wait}: profit {np.mean(r) - 1:+.1%} "
+        print(f"Deals, crowded_market, default business type, deal_wait {wait}: profit {deal_ratio(sc, replicates) - 1:+.1%} "
               f"against no coupons ({replicates} replicates)")
 
 
