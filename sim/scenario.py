@@ -251,7 +251,8 @@ class Mechanisms(_Strict):
                                  doc="Prior replies a customer needs before L3 is possible.")
     capture_retention: float = param(0.9, ge=0, le=1, unit="probability", source="000",
                                      doc="Chance a capture process keeps a customer's intimacy when the staff member who knew them leaves.")
-    trust_halflife: float = param(90.0, gt=0, le=1e5, unit="days", source="002 (affinity fades)",
+    trust_halflife: float = param(90.0, gt=0, le=1e5, unit="days",
+                                  source="002 (affinity fades); its time scale checked by P12 against Leone 1995",
                                   doc="Half-life of trust above baseline without maintenance.")
     distrust_halflife: float = param(180.0, gt=0, le=1e5, unit="days", source="assumption (slow to rebuild)",
                                      doc="Half-life of trust below baseline back up to it.")

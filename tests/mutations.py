@@ -72,11 +72,7 @@ MUTATIONS = (
          "    eff = authenticity * (1.0 - m.turnover_authenticity", "    eff = 1.0 * (1.0 - m.turnover_authenticity"),
     rule("decay half-life doubled", "trust and distrust fade at half the documented daily rate",
          "(above * m.decay_above + (1 - above) * m.decay_below)",
-         "(above * math.sqrt(m.decay_above) + (1 - above) * math.sqrt(m.decay_below))",
-         survives="no source gives a rate at which trust fades (002: 'affinity fades'); with the half-life doubled "
-                  "trust still falls most of the way back within a year once maintenance stops (26-31% left "
-                  "instead of 11-14%), which is all P12 states; a business's own trust tracking, as a "
-                  "calibration target (issue 13), is what could pin it"),
+         "(above * math.sqrt(m.decay_above) + (1 - above) * math.sqrt(m.decay_below))"),
     rule("share of wallet ignores intimacy", "a customer's share of wallet depends on trust alone",
          "m.sow_base + m.sow_trust * trust + m.sow_level * level", "m.sow_base + m.sow_trust * trust + 0.0 * level"),
     rule("intimacy does not hold customers", "intimacy does not lower the chance a customer leaves",

@@ -42,11 +42,11 @@ def main() -> None:
           f"same trust ({hz1 * 365:.2f} vs {hz0 * 365:.2f} a year)")
 
     curves = [tp.gain_curve(seed, 240, 240 + 365) for seed in tp.replicate_seeds(tp.SEED + 12, 4)]
-    rise = [int(np.argmax(g[:241] >= 0.5 * g[240])) for g in curves]
-    fall = [int(np.argmax(g[240:] <= 0.5 * g[240])) for g in curves]
+    rise, fall = zip(*(tp.rise_and_fall(g) for g in curves))
     left = [g[-1] / g[240] for g in curves]
     print(f"P12 built over 240 days {min(g[240] for g in curves):.4f}-{max(g[240] for g in curves):.4f}, half of it in "
-          f"{min(rise)}-{max(rise)} days; half gone {min(fall)}-{max(fall)} days after stopping; left after a year "
+          f"{min(rise)}-{max(rise)} days; half gone {min(fall)}-{max(fall)} days after stopping (at most "
+          f"{tp.FADE_HALF_DAYS:.0f}); left after a year "
           f"{min(left):.0%}-{max(left):.0%}")
     replies, ignored, successes = tp.answered_and_ignored.__wrapped__()
     earned, lost = successes[:, 1] - successes[:, 0], ignored[:, 1] - ignored[:, 2]
