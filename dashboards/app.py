@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import datetime
 
 import solara
 import solara.lab
@@ -114,6 +115,10 @@ def run_explore() -> None:
         now = headline(result)
         WALL.add(solara.get_session_id(), result.settings.scenario, result.settings.policy, now["trust_all"],
                  now["profit"])
+        # one line a run in the server's log: a facilitator sees the room working, and the load
+        # benchmark reads when each result left the server (the browser's drawing of it aside)
+        print(f"{datetime.now().isoformat(timespec='milliseconds')} year shown: {s.scenario} under {s.policy}, "
+              f"seed {s.seed}, computed in {result.seconds:.2f} s", flush=True)
 
 
 @solara.lab.task

@@ -34,6 +34,7 @@ import os
 import re
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,7 @@ async def participant(browser, url: str, seed: int, doors: asyncio.Semaphore, ar
         loaded = await main_thread(cdp)
     arrived.append(seed)
     await start.wait()
-    t0 = time.perf_counter()
+    t0, clicked = time.perf_counter(), time.time()
     await page.locator(".run-button").click()
     # finished: the headline numbers come with the whole year (the curves may show while it runs)
     await page.locator(".number-trust_all .number-value").wait_for(timeout=TIMEOUT)
@@ -109,7 +110,7 @@ async def participant(browser, url: str, seed: int, doors: asyncio.Semaphore, ar
     header = await page.get_by_text(re.compile(r"focal business under")).first.inner_text()
     trust = await page.locator(".number-trust_all .number-value").inner_text()
     await ctx.close()
-    return {"seed": seed, "seconds": seconds, "header": header, "trust": trust, "load": loaded,
+    return {"seed": seed, "seconds": seconds, "clicked": clicked, "header": header, "trust": trust, "load": loaded,
             "result": {k: finished[k] - loaded[k] for k in finished}}
 
 
@@ -253,11 +254,18 @@ def test_room_of_participants(benchmark, tmp_path):
     assert latencies, "the idle participant never got an answer"
 
     secs = np.array([r["seconds"] for r in results])
+    # when each result left the server (its log: "<time> year shown: ... seed N, ..."), from the click
+    shown = {int(m.group(2)): datetime.fromisoformat(m.group(1)).timestamp()
+             for m in re.finditer(r"^(\S+) year shown: .*seed (\d+),", log.read_text(), flags=re.M)}
+    out = np.array([shown[r["seed"]] - r["clicked"] for r in results])
     worker = np.array([float(m.group(1)) for r in results if (m := re.search(r"\(([\d.]+) s\)", r["header"]))])
     lat = np.array(latencies)
     info = {"sessions": SESSIONS, "browsers": BROWSERS, "result_p50_s": round(float(np.percentile(secs, 50)), 2),
             "result_p95_s": round(float(np.percentile(secs, 95)), 2),
             "result_max_s": round(float(secs.max()), 2),
+            # what a room of participants on their own devices waits for, less their own drawing
+            "server_out_p50_s": round(float(np.percentile(out, 50)), 2),
+            "server_out_p95_s": round(float(np.percentile(out, 95)), 2),
             "run_compute_mean_s": round(float(worker.mean()), 2) if worker.size else None,
             "idle_clicks": int(lat.size),
             "idle_click_p50_s": round(float(np.percentile(lat, 50)), 3),
