@@ -1,9 +1,9 @@
 """The validation suite proves it can fail: every mutation of the model in tests/mutations.py is
 caught by at least one pattern or docking test.
 
-    pytest -m mutation          (make mutation; one mutant after another, 7-30 minutes each
+    pytest -m mutation          (make mutation; one mutant after another, 7-17 minutes each
                                  measured two at a time on 2 cores, their kernels compiled
-                                 included; python -m tests.mutations --jobs 2 ran all 18 in 100 min)
+                                 included; python -m tests.mutations --jobs 2 ran all 18 in 76 min)
 
 Not part of `make test`: it runs the validation suite once per mutant. What the quick checks
 below keep honest on every run: each mutation still applies to the source as it is, and
