@@ -9,7 +9,8 @@ move during the load (key press to the server-rendered label), and the server's 
 of sessions shows exactly what sim.run gives for that seed.
 
 Also reported: the CPU seconds the server (with its run processes) and the browsers used during the
-room, and from the moment everyone pressed Run, since on one machine they share its cores; and how
+room, and from the moment everyone pressed Run (with Playwright's driver, the benchmark's own
+share), since on one machine they share its cores; and how
 long each page's main thread was busy loading the app and from Run to chart.
 ``test_one_participant_cost`` gives the room's floor: what one participant's Run to chart costs the
 server and the browser on a quiet machine, times the participants, over the cores. Targets (issue 12) on a 2-core machine with the
@@ -109,7 +110,8 @@ async def participant(browser, url: str, seed: int, doors: asyncio.Semaphore, ar
     finished = await main_thread(cdp)
     header = await page.get_by_text(re.compile(r"focal business under")).first.inner_text()
     trust = await page.locator(".number-trust_all .number-value").inner_text()
-    await ctx.close()
+    # the page stays open until the room ends: closing it would end its processes, and their CPU
+    # would no longer be counted
     return {"seed": seed, "seconds": seconds, "clicked": clicked, "header": header, "trust": trust, "load": loaded,
             "result": {k: finished[k] - loaded[k] for k in finished}}
 
@@ -148,7 +150,8 @@ async def idle_user(browser, url: str, ready: asyncio.Event, stop: asyncio.Event
     return latencies
 
 
-async def room(url: str, sessions: int, executable: str, at_click=lambda: None) -> tuple[list[dict], list[float]]:
+async def room(url: str, sessions: int, executable: str, at_click=lambda: None,
+               at_end=lambda: None) -> tuple[list[dict], list[float]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -168,6 +171,7 @@ async def room(url: str, sessions: int, executable: str, at_click=lambda: None) 
         results = await asyncio.gather(*runs)
         stop.set()
         latencies = await idle
+        at_end()  # every page still open
         await browser.close()
     return results, latencies
 
@@ -214,30 +218,21 @@ def test_room_of_participants(benchmark, tmp_path):
                 peak[0] = max(peak[0], tree_rss(proc.pid))
                 time.sleep(0.5)
 
-        browser_cpu = [0.0]
-
-        def sample_browsers():  # the browsers are gone when the room ends: read them while they run
-            while not done.is_set():
-                browser_cpu[0] = max(browser_cpu[0], browsers_cpu())
-                time.sleep(1.0)
-
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        watcher = threading.Thread(target=sample_browsers, daemon=True)
-        watcher.start()
         server_cpu0, t_room = tree_cpu(proc.pid), time.perf_counter()
-        click = {}
 
-        def at_click():  # everyone has loaded the page: what follows is the runs and their result pages
-            click.update(server=tree_cpu(proc.pid), browsers=browsers_cpu(), t=time.perf_counter())
+        def at(moment):  # CPU so far: the server with its run processes, the browsers, and all of it
+            # (this process, Playwright's driver, the server, the browsers: the driver is the rest)
+            return lambda: moment.update(server=tree_cpu(proc.pid), browsers=browsers_cpu(),
+                                         everything=tree_cpu(os.getpid()), t=time.perf_counter())
 
+        click, end = {}, {}  # everyone has loaded the page: what follows is the runs and their result pages
         results, latencies = benchmark.pedantic(
-            lambda: asyncio.run(room(url, SESSIONS, chromium(tmp_path), at_click)), rounds=1, iterations=1)
-        server_cpu, t_end = tree_cpu(proc.pid), time.perf_counter()
-        t_room = t_end - t_room
+            lambda: asyncio.run(room(url, SESSIONS, chromium(tmp_path), at(click), at(end))), rounds=1, iterations=1)
+        t_room = end["t"] - t_room
         done.set()
         sampler.join()
-        watcher.join()
 
     # Every session got its own result: its seed in the header, and for a sample, sim.run's numbers.
     from dashboards.levers import build_scenario, preset
@@ -272,12 +267,14 @@ def test_room_of_participants(benchmark, tmp_path):
             "idle_click_p95_s": round(float(np.percentile(lat, 95)), 3),
             "server_peak_rss_mib": round(peak[0] / 2**20), "cores": os.cpu_count(),
             # where the machine's time went during the room (wall seconds x cores available)
-            "room_wall_s": round(t_room, 1), "server_and_runs_cpu_s": round(server_cpu - server_cpu0, 1),
-            "browsers_cpu_s": round(browser_cpu[0], 1),
+            "room_wall_s": round(t_room, 1), "server_and_runs_cpu_s": round(end["server"] - server_cpu0, 1),
+            "browsers_cpu_s": round(end["browsers"], 1),  # the browser was started with the room
             # the same from the moment everyone pressed Run (the page loads before it left out)
-            "after_click_wall_s": round(t_end - click["t"], 1),
-            "after_click_server_and_runs_cpu_s": round(server_cpu - click["server"], 1),
-            "after_click_browsers_cpu_s": round(browser_cpu[0] - click["browsers"], 1)}
+            "after_click_wall_s": round(end["t"] - click["t"], 1),
+            "after_click_server_and_runs_cpu_s": round(end["server"] - click["server"], 1),
+            "after_click_browsers_cpu_s": round(end["browsers"] - click["browsers"], 1),
+            "after_click_driver_cpu_s": round((end["everything"] - end["server"] - end["browsers"])
+                                              - (click["everything"] - click["server"] - click["browsers"]), 1)}
     for phase in ("load", "result"):  # a participant's page main thread: loading the app; Run to chart
         for k in ("task", "script", "layout", "style"):
             info[f"page_{phase}_{k}_busy_s"] = round(float(np.mean([r[phase][k] for r in results])), 2)
