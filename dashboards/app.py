@@ -117,8 +117,9 @@ def run_explore() -> None:
                  now["profit"])
         # one line a run in the server's log: a facilitator sees the room working, and the load
         # benchmark reads when each result left the server (the browser's drawing of it aside)
+        # one write of the whole line: print's separate write of the newline lets threads interleave
         print(f"{datetime.now().isoformat(timespec='milliseconds')} year shown: {s.scenario} under {s.policy}, "
-              f"seed {s.seed}, computed in {result.seconds:.2f} s", flush=True)
+              f"seed {s.seed}, computed in {result.seconds:.2f} s\n", end="", flush=True)
 
 
 @solara.lab.task

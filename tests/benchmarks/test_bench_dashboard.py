@@ -251,7 +251,7 @@ def test_room_of_participants(benchmark, tmp_path):
     secs = np.array([r["seconds"] for r in results])
     # when each result left the server (its log: "<time> year shown: ... seed N, ..."), from the click
     shown = {int(m.group(2)): datetime.fromisoformat(m.group(1)).timestamp()
-             for m in re.finditer(r"^(\S+) year shown: .*seed (\d+),", log.read_text(), flags=re.M)}
+             for m in re.finditer(r"(\d{4}-\S+) year shown: .*?seed (\d+),", log.read_text())}
     out = np.array([shown[r["seed"]] - r["clicked"] for r in results])
     worker = np.array([float(m.group(1)) for r in results if (m := re.search(r"\(([\d.]+) s\)", r["header"]))])
     lat = np.array(latencies)
