@@ -116,8 +116,8 @@ def run_explore() -> None:
         WALL.add(solara.get_session_id(), result.settings.scenario, result.settings.policy, now["trust_all"],
                  now["profit"])
         # one line a run in the server's log: a facilitator sees the room working, and the load
-        # benchmark reads when each result left the server (the browser's drawing of it aside)
-        # one write of the whole line: print's separate write of the newline lets threads interleave
+        # benchmark reads when each result left the server (the browser's drawing of it aside).
+        # Written in one piece: print's separate write of the newline lets threads' lines interleave.
         print(f"{datetime.now().isoformat(timespec='milliseconds')} year shown: {s.scenario} under {s.policy}, "
               f"seed {s.seed}, computed in {result.seconds:.2f} s\n", end="", flush=True)
 
