@@ -37,11 +37,10 @@ class Mutation:
     name: str
     wrong: str  # what the mutant gets wrong, in the model's words
     edits: tuple[tuple[str, str, str], ...]  # (file, the right text, the wrong text)
-    survives: str = ""  # a known survivor: why no pattern can catch it (a finding, docs/ODD.md 1.2)
 
 
-def rule(name, wrong, right_text, wrong_text, survives=""):
-    return Mutation(name, wrong, (("sim/rules.py", right_text, wrong_text),), survives)
+def rule(name, wrong, right_text, wrong_text):
+    return Mutation(name, wrong, (("sim/rules.py", right_text, wrong_text),))
 
 
 MUTATIONS = (
