@@ -10,11 +10,11 @@ of sessions shows exactly what sim.run gives for that seed.
 
 Also reported: the CPU seconds the server (with its run processes) and the browsers used during the
 room, and from the moment everyone pressed Run (with Playwright's driver, the benchmark's own
-share), since on one machine they share its cores; and how
-long each page's main thread was busy loading the app and from Run to chart.
-``test_one_participant_cost`` gives the room's floor: what one participant's Run to chart costs the
-server and the browser on a quiet machine, times the participants, over the cores. Targets (issue 12) on a 2-core machine with the
-31 browsers on the same cores: p95 to result <= 10 s, idle p95 <= 0.5 s.
+share), since on one machine they share its cores; and how long each page's main thread was busy
+loading the app and from Run to chart. ``test_one_participant_cost`` gives the room's floor: what
+one participant's Run to chart costs the server and the browser on a quiet machine, times the
+participants, over the cores. Targets (issue 12) on a 2-core machine with the 31 browsers on the
+same cores: p95 to result <= 10 s, idle p95 <= 0.5 s.
 
 In a real room every participant's phone draws its own page; here the 31 browsers share the
 server's cores and took three quarters of them. TRUSTSIM_BENCH_BROWSERS=idle runs every browser
@@ -89,24 +89,13 @@ def tree_rss(pid: int) -> int:
 
 async def participant(browser, url: str, seed: int, doors: asyncio.Semaphore, arrived: list,
                       start: asyncio.Event) -> dict:
-    # Every participant's browser runs on this same machine (on 2 cores), so each page is kept
-    # cheap to paint; a real room's laptops paint their own.
-    ctx = await browser.new_context(viewport={"width": 1024, "height": 700}, reduced_motion="reduce")
-    page = await ctx.new_page()
-    cdp = await ctx.new_cdp_session(page)
-    await cdp.send("Performance.enable")
     async with doors:  # a room trickles in; the load measured is the runs, not 30 cold page loads at once
-        await page.goto(f"{url}?seed={seed}", timeout=TIMEOUT)
-        await page.locator(".run-button").wait_for(timeout=TIMEOUT)
+        page, cdp = await open_page(browser, url, seed)
         loaded = await main_thread(cdp)
     arrived.append(seed)
     await start.wait()
-    t0, clicked = time.perf_counter(), time.time()
-    await page.locator(".run-button").click()
-    # finished: the headline numbers come with the whole year (the curves may show while it runs)
-    await page.locator(".number-trust_all .number-value").wait_for(timeout=TIMEOUT)
-    await page.locator(".chart-trust canvas").wait_for(timeout=TIMEOUT)
-    seconds = time.perf_counter() - t0
+    clicked = time.time()
+    seconds = await run_to_chart(page)
     finished = await main_thread(cdp)
     header = await page.get_by_text(re.compile(r"focal business under")).first.inner_text()
     trust = await page.locator(".number-trust_all .number-value").inner_text()
@@ -114,6 +103,30 @@ async def participant(browser, url: str, seed: int, doors: asyncio.Semaphore, ar
     # would no longer be counted
     return {"seed": seed, "seconds": seconds, "clicked": clicked, "header": header, "trust": trust, "load": loaded,
             "result": {k: finished[k] - loaded[k] for k in finished}}
+
+
+async def open_page(browser, url: str, seed: int):
+    """A participant's page of the app at ``seed``, loaded, in a context of its own; with its
+    Chromium session, whose performance counters run from before the load. Every browser runs on
+    this same machine (on 2 cores), so each page is kept cheap to paint (no motion); a real room's
+    devices paint their own."""
+    ctx = await browser.new_context(viewport={"width": 1024, "height": 700}, reduced_motion="reduce")
+    page = await ctx.new_page()
+    cdp = await ctx.new_cdp_session(page)
+    await cdp.send("Performance.enable")
+    await page.goto(f"{url}?seed={seed}", timeout=TIMEOUT)
+    await page.locator(".run-button").wait_for(timeout=TIMEOUT)
+    return page, cdp
+
+
+async def run_to_chart(page) -> float:
+    """Presses Run and waits for the finished result: the headline numbers come with the whole
+    year (the curves may show while it runs), and the trust chart. Returns the seconds it took."""
+    t0 = time.perf_counter()
+    await page.locator(".run-button").click()
+    await page.locator(".number-trust_all .number-value").wait_for(timeout=TIMEOUT)
+    await page.locator(".chart-trust canvas").wait_for(timeout=TIMEOUT)
+    return time.perf_counter() - t0
 
 
 async def main_thread(cdp) -> dict[str, float]:
@@ -291,25 +304,17 @@ async def alone(url: str, executable: str, rounds: int, cpu) -> list[dict]:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         for k in range(rounds):
-            ctx = await browser.new_context(viewport={"width": 1024, "height": 700}, reduced_motion="reduce")
-            page = await ctx.new_page()
-            cdp = await ctx.new_cdp_session(page)
-            await page.goto(f"{url}?seed={100 + k}", timeout=TIMEOUT)
-            await page.locator(".run-button").wait_for(timeout=TIMEOUT)
+            page, cdp = await open_page(browser, url, 100 + k)
             await asyncio.sleep(1.0)  # the page settles: its load is not the run's
-            await cdp.send("Performance.enable")
+            before = await main_thread(cdp)
             server0, browser0 = cpu()
-            t0 = time.perf_counter()
-            await page.locator(".run-button").click()
-            await page.locator(".number-trust_all .number-value").wait_for(timeout=TIMEOUT)
-            await page.locator(".chart-trust canvas").wait_for(timeout=TIMEOUT)
-            seconds = time.perf_counter() - t0
+            seconds = await run_to_chart(page)
             await asyncio.sleep(0.5)  # the charts' last frames land
-            page_cpu = await main_thread(cdp)
+            after = await main_thread(cdp)
             server1, browser1 = cpu()
             out.append({"seconds": seconds, "server": server1 - server0, "browser": browser1 - browser0,
-                        "page_main": page_cpu["task"], "page_script": page_cpu["script"]})
-            await ctx.close()
+                        "page_main": after["task"] - before["task"], "page_script": after["script"] - before["script"]})
+            await page.context.close()
         await browser.close()
     return out
 
