@@ -133,3 +133,36 @@ def test_rules_import_without_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"]
     assert rules.NK == len(rules.THREAD_KINDS)
+
+
+@pytest.mark.parametrize("seed", [0, 12345, 2**63 + 7])
+def test_kernel_draws_are_numpys_draws_interleaved(seed):
+    """The inlined uniform (sim/fast/draws.py) steps PCG64's state itself while Poisson, binomial
+    and geometric go through numpy's functions on the same state: interleaved, they must give
+    numpy's own sequence, and leave the generator where numpy would."""
+    from numba import njit
+
+    from sim.fast.draws import binomial, geometric, poisson, uniform
+
+    @njit
+    def draw(gen, out):
+        bits = gen.bit_generator
+        for i in range(out.shape[0]):
+            kind = i % 5
+            if kind == 0:
+                out[i] = poisson(bits, 3.5 if i % 2 else 40.0)
+            elif kind == 1:
+                out[i] = geometric(bits, 0.2 if i % 2 else 0.6)
+            elif kind == 2:
+                out[i] = binomial(bits, 30, 0.3)
+            else:
+                out[i] = uniform(bits)
+
+    ours, numpys = np.random.Generator(np.random.PCG64(seed)), np.random.Generator(np.random.PCG64(seed))
+    out = np.empty(5_000)
+    draw(ours, out)
+    expected = [numpys.poisson(3.5 if i % 2 else 40.0) if i % 5 == 0 else
+                numpys.geometric(0.2 if i % 2 else 0.6) if i % 5 == 1 else
+                numpys.binomial(30, 0.3) if i % 5 == 2 else numpys.random() for i in range(out.shape[0])]
+    np.testing.assert_array_equal(out, expected)
+    assert ours.bit_generator.state == numpys.bit_generator.state
