@@ -20,40 +20,92 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
 from numba.np.random.distributions import random_binomial, random_geometric, random_poisson
 
-__all__ = ["binomial", "geometric", "poisson", "uniform"]
+__all__ = ["binomial", "geometric", "pcg64_load", "pcg64_step", "pcg64_store", "poisson", "to_unit", "uniform"]
 
 # numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_HIGH, _LOW
 PCG64_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
 
 
+def _pcg_pointer(builder, context, bits_type, bits):
+    """Pointer to the generator's ``{uint128 state, uint128 inc}``: its state is numpy's
+    ``pcg64_state``, whose first member points there."""
+    struct = cgutils.create_struct_proxy(bits_type)(context, builder, value=bits)
+    return builder.load(builder.inttoptr(struct.state, ir.IntType(128).as_pointer().as_pointer()))
+
+
+def _split(builder, value):
+    i64 = ir.IntType(64)
+    return builder.trunc(value, i64), builder.trunc(builder.lshr(value, ir.Constant(value.type, 64)), i64)
+
+
+def _join(builder, lo, hi):
+    i128 = ir.IntType(128)
+    return builder.or_(builder.zext(lo, i128), builder.shl(builder.zext(hi, i128), ir.Constant(i128, 64)))
+
+
 @intrinsic
-def pcg64_next64(typingctx, bits):
-    """numpy's ``pcg64_next64``: advance the 128-bit LCG (state * multiplier + increment) and
-    return the XSL-RR output of the new state. ``bits``' state is numpy's ``pcg64_state``, whose
-    first member points at ``{uint128 state, uint128 inc}``."""
+def pcg64_load(typingctx, bits):
+    """The generator's state and increment as four uint64 (state low, high, increment low, high),
+    to be stepped in registers by pcg64_step and written back by pcg64_store."""
+    if not isinstance(bits, types.NumPyRandomBitGeneratorType):
+        return None
+    out = types.UniTuple(types.uint64, 4)
+
+    def codegen(context, builder, signature, args):
+        pcg = _pcg_pointer(builder, context, signature.args[0], args[0])
+        state = builder.load(pcg, align=8)
+        inc = builder.load(builder.gep(pcg, [ir.Constant(ir.IntType(32), 1)]), align=8)
+        return context.make_tuple(builder, out, [*_split(builder, state), *_split(builder, inc)])
+
+    return out(bits), codegen
+
+
+@intrinsic
+def pcg64_store(typingctx, bits, lo, hi):
     if not isinstance(bits, types.NumPyRandomBitGeneratorType):
         return None
 
     def codegen(context, builder, signature, args):
+        pcg = _pcg_pointer(builder, context, signature.args[0], args[0])
+        builder.store(_join(builder, args[1], args[2]), pcg, align=8)
+        return context.get_dummy_value()
+
+    return types.none(bits, types.uint64, types.uint64), codegen
+
+
+@intrinsic
+def pcg64_step(typingctx, lo, hi, inc_lo, inc_hi):
+    """numpy's ``pcg64_next64`` on a state held in registers: advance the 128-bit LCG (state *
+    multiplier + increment) and return (new state low, high, the XSL-RR output of the new state)."""
+    out = types.UniTuple(types.uint64, 3)
+
+    def codegen(context, builder, signature, args):
         i128, i64 = ir.IntType(128), ir.IntType(64)
-        state_struct = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0]).state
-        pcg = builder.load(builder.inttoptr(state_struct, i128.as_pointer().as_pointer()))
-        state = builder.load(pcg, align=8)
-        inc = builder.load(builder.gep(pcg, [ir.Constant(ir.IntType(32), 1)]), align=8)
+        state, inc = _join(builder, args[0], args[1]), _join(builder, args[2], args[3])
         new = builder.add(builder.mul(state, ir.Constant(i128, PCG64_MULTIPLIER)), inc)
-        builder.store(new, pcg, align=8)
-        folded = builder.xor(builder.trunc(builder.lshr(new, ir.Constant(i128, 64)), i64), builder.trunc(new, i64))
+        new_lo, new_hi = _split(builder, new)
+        folded = builder.xor(new_hi, new_lo)
         turn = builder.trunc(builder.lshr(new, ir.Constant(i128, 122)), i64)
         rotr = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i64, [i64, i64, i64]), "llvm.fshr.i64")
-        return builder.call(rotr, [folded, folded, turn])
+        return context.make_tuple(builder, out, [new_lo, new_hi, builder.call(rotr, [folded, folded, turn])])
 
-    return types.uint64(bits), codegen
+    return out(types.uint64, types.uint64, types.uint64, types.uint64), codegen
+
+
+@register_jitable(inline="always")
+def to_unit(x):
+    """numpy's ``next_double`` from a 64-bit output: its top 53 bits as a float in [0, 1)."""
+    return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @register_jitable(inline="always")
 def uniform(bits):
-    """numpy's ``next_double`` for PCG64: the top 53 bits of the next output."""
-    return np.float64(pcg64_next64(bits) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    """numpy's ``next_double`` for PCG64. A loop drawing nothing else can instead load the state
+    once (pcg64_load), step it in registers (pcg64_step, to_unit) and store it after."""
+    lo, hi, inc_lo, inc_hi = pcg64_load(bits)
+    lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
+    pcg64_store(bits, lo, hi)
+    return to_unit(x)
 
 
 @register_jitable(inline="always")

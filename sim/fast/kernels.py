@@ -17,6 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import register_jitable
 
 from .. import rules
@@ -28,7 +29,7 @@ from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX,
                      PROMO_POSTS, PURCHASES, REACH, REDEEMER_RETURNS, REDEEMERS, REDEMPTIONS, REDEMPTIONS_NEW,
                      REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL, TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
 from ..streams import DECISIONS
-from .draws import binomial, geometric, poisson, uniform
+from .draws import binomial, geometric, pcg64_load, pcg64_step, pcg64_store, poisson, to_unit, uniform
 
 # Running counts the accounts need, kept up to date as events happen so the daily pass over
 # everyone need not recount them: people at each intimacy level (businesses x 4) and people ever
@@ -133,36 +134,57 @@ def add_post(ints, floats, n, p, about, venue, kind, pre, failed, severe, first)
     floats[n, PRE], floats[n, FAILED] = pre, failed
 
 
-@njit(cache=True)
-def offers_held(flat):
-    """How many (person, business) pairs hold an offer; ``holds`` is mostly zeros, so it is read
-    eight bytes at a time."""
-    words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
-    count = 0
-    for w in range(words.shape[0]):
-        if words[w] != 0:
-            for i in range(8 * w, 8 * w + 8):
-                count += flat[i] != 0
-    for i in range(words.shape[0] * 8, flat.shape[0]):
-        count += flat[i] != 0
-    return count
+BYTE_LOWS = np.uint64(0x0101010101010101)
+
+
+@inline
+def nonzero_bytes(w):
+    """The lowest bit of each nonzero byte of the 64-bit word ``w``, the others cleared."""
+    w |= w >> np.uint64(4)
+    w |= w >> np.uint64(2)
+    w |= w >> np.uint64(1)
+    return w & BYTE_LOWS
 
 
 @njit(cache=True)
 def collect_held(flat, nb, held):
-    """The pairs holding an offer, ascending, into ``held`` (person, business, which offers);
-    clears them. Returns how many."""
+    """The (person, business) pairs holding an offer, ascending, into ``held`` (person, business,
+    which offers), grown if need be; clears them. Returns ``held`` and how many. ``flat`` (the
+    holds matrix) is mostly zeros, so it is read eight bytes at a time and a word's nonzero bytes
+    are found by their bits, not byte by byte."""
+    count, w = 0, 0
+    while True:
+        count, w = fill_held(flat, nb, held, count, w)
+        if w < 0:
+            return held, count
+        held = room(held, 2 * held.shape[0])
+
+
+@njit(cache=True)
+def fill_held(flat, nb, held, count, start):
+    """collect_held from word ``start`` on until ``held`` might overflow; returns (count, the word
+    to go on from, or -1 when done)."""
     words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
-    count = 0
-    for w in range(words.shape[0] + 1):
-        if w < words.shape[0] and words[w] == 0:
+    for w in range(start, words.shape[0]):
+        if words[w] == 0:
             continue
-        for i in range(8 * w, min(8 * w + 8, flat.shape[0])):
-            if flat[i]:
-                held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
-                count += 1
-                flat[i] = 0
-    return count
+        if count + 8 > held.shape[0]:
+            return count, w
+        bits = nonzero_bytes(words[w])
+        while bits:
+            i = 8 * w + (trailing_zeros(bits) >> 3)
+            held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+            count += 1
+            bits &= bits - np.uint64(1)
+        words[w] = 0
+    if count + 8 > held.shape[0]:
+        return count, words.shape[0]
+    for i in range(words.shape[0] * 8, flat.shape[0]):
+        if flat[i]:
+            held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+            count += 1
+            flat[i] = 0
+    return count, -1
 
 
 # ---- 1. purchases and accidents ---------------------------------------------------------------
@@ -177,11 +199,8 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
     row = out[day]
     n, nb = trust.shape
     n_ev = 0
-    # Yesterday's offers, (person, business) in ascending order: the holds matrix is mostly
-    # zeros, so it is read eight bytes at a time.
-    flat = holds.reshape(-1)
-    held = room(held, offers_held(flat))
-    n_held = collect_held(flat, nb, held)
+    # Yesterday's offers, (person, business) in ascending order.
+    held, n_held = collect_held(holds.reshape(-1), nb, held)
     events = room(events, 2 * n_held)  # a holder may take a coupon and a promotion
     g = gens[REDEEM].bit_generator
     for bit in (HOLDS_COUPON, HOLDS_PROMO):
@@ -498,25 +517,29 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                 flag = np.uint8(1 | (HOLDS_COUPON << 1 if k == COUPON else (HOLDS_PROMO << 1 if k == PROMO else 0)))
                 # only a kind that shows an answer can snub: look the witness up for those alone
                 answers = rules.sees_others_answered(k, True)
+                lo, hi, inc_lo, inc_hi = pcg64_load(g)  # the loop's only draws: kept in registers
                 for _ in range(count):
-                    who = rules.pick_index(uniform(g), block)
+                    lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
+                    who = rules.pick_index(to_unit(x), block)
                     keeps[who, j, side] *= factor
                     flags[who, j] |= flag
                     if answers and snubbed[members[first + start + who], j]:
                         keeps[who, j, 1] *= snub
                         snubbed[members[first + start + who], j] = False
+                pcg64_store(g, lo, hi)
                 into = rules.RESHARED_AS[k]
                 if into >= 0 and nv > 1:
                     passed = binomial(g, count, reshare)
                     for _ in range(passed):
                         reshared[rules.reshare_venue(uniform(g), sizes, v), j, into] += 1
                     counts[2 if into == MENTION_POSITIVE else 3, j] += passed
-        for who in range(block):
-            p = members[first + start + who]
-            for j in range(nb):
+        for j in range(nb):  # business by business, so that the counts stay in registers
+            witnesses, reached = 0, 0
+            for who in range(block):
                 f = flags[who, j]
                 if f == 0:
                     continue
+                p = members[first + start + who]
                 flags[who, j] = 0
                 trust[p, j] = rules.after_witnessing(trust[p, j], keeps[who, j, 0], keeps[who, j, 1])
                 keeps[who, j, 0] = 1.0
@@ -527,10 +550,11 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                         coupons_seen[p, j] += 1
                 last = seen_day[p, j]
                 if last != day:
-                    counts[0, j] += 1
-                    if last == 0:
-                        counts[1, j] += 1
+                    witnesses += 1
+                    reached += last == 0
                     seen_day[p, j] = day
+            counts[0, j] += witnesses
+            counts[1, j] += reached
 
 
 # ---- 5. word of mouth -------------------------------------------------------------------------
