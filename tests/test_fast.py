@@ -166,3 +166,16 @@ def test_kernel_draws_are_numpys_draws_interleaved(seed):
                 numpys.binomial(30, 0.3) if i % 5 == 2 else numpys.random() for i in range(out.shape[0])]
     np.testing.assert_array_equal(out, expected)
     assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def test_a_full_blocks_pick_by_shift_is_the_rulebooks_pick():
+    """Witnessing picks a full block's member with the top bits of the draw (sim/fast/kernels.py,
+    WHO_SHIFT) instead of rules.pick_index on the uniform: the same member for every draw."""
+    from sim.fast.kernels import WHO_SHIFT
+    from sim.schedule import WITNESS_BLOCK
+
+    x = np.random.default_rng(5).integers(0, 2**64, 200_000, dtype=np.uint64, endpoint=False)
+    x = np.concatenate([x, np.array([0, 2**64 - 1, 2**63, (2**52) - 1, 2**52], np.uint64)])
+    u = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    expected = [rules.pick_index(float(v), WITNESS_BLOCK) for v in u]
+    np.testing.assert_array_equal((x >> WHO_SHIFT).astype(np.int64), expected)

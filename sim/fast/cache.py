@@ -18,7 +18,7 @@ from pathlib import Path
 import numba
 
 SIM = Path(__file__).resolve().parent.parent
-SOURCES = ("rules.py", "state.py", "schedule.py", "streams.py", "world.py", "fast/kernels.py", "fast/draws.py")
+SOURCES = ("rules.py", "state.py", "schedule.py", "streams.py", "world.py", "fast/kernels.py", "fast/draws.py", "fast/memory.py")
 STALE_SECONDS = 7 * 24 * 3600
 
 

@@ -30,6 +30,7 @@ from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX,
                      REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL, TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
 from ..streams import DECISIONS
 from .draws import binomial, geometric, pcg64_load, pcg64_step, pcg64_store, poisson, to_unit, uniform
+from .memory import prefetch
 
 # Running counts the accounts need, kept up to date as events happen so the daily pass over
 # everyone need not recount them: people at each intimacy level (businesses x 4) and people ever
@@ -449,6 +450,13 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
 # chunks (block b in chunk b % CHUNKS), each drawing from its own stream (sim/schedule.py), and
 # the accounts' partial sums are added in a fixed order.
 CHUNKS = WITNESS_STREAMS
+# A full block's member for a draw: rules.pick_index(u, 2**k) for u = (x >> 11) / 2**53 is
+# int(u * 2**k), exactly the top k bits of x (the product only moves the exponent); a shift
+# costs less than the float product and its conversion, once per sighting.
+# How many members ahead the sweep asks for a member's rows (sim/fast/memory.py).
+AHEAD = 16
+assert WITNESS_BLOCK & (WITNESS_BLOCK - 1) == 0 and WITNESS_BLOCK <= 2**53
+WHO_SHIFT = np.uint64(64 - (WITNESS_BLOCK.bit_length() - 1))
 # Below this many people the daily accounts pass runs in one slice: starting threads costs more.
 PARALLEL_PEOPLE = 1 << 18
 
@@ -520,7 +528,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                 lo, hi, inc_lo, inc_hi = pcg64_load(g)  # the loop's only draws: kept in registers
                 for _ in range(count):
                     lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
-                    who = rules.pick_index(to_unit(x), block)
+                    who = np.int64(x >> WHO_SHIFT) if block == WITNESS_BLOCK else rules.pick_index(to_unit(x), block)
                     keeps[who, j, side] *= factor
                     flags[who, j] |= flag
                     if answers and snubbed[members[first + start + who], j]:
@@ -536,6 +544,10 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
         for j in range(nb):  # business by business, so that the counts stay in registers
             witnesses, reached = 0, 0
             for who in range(block):
+                if j == 0 and who + AHEAD < block:  # the rows' first visit: ask for them ahead
+                    q = members[first + start + who + AHEAD]
+                    prefetch(trust, q)
+                    prefetch(seen_day, q)
                 f = flags[who, j]
                 if f == 0:
                     continue
