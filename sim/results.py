@@ -160,10 +160,12 @@ def agents_frame(names: list[str], st: State, venues) -> pd.DataFrame:
         "participation": pd.Categorical.from_codes(cls, list(CLASS_NAMES)),
         "venues": pd.Categorical.from_codes(np.repeat(codes, nb), labels),
         "business": pd.Categorical.from_codes(which, names),
-        "trust": st.trust.reshape(-1),
-        "level": st.level.reshape(-1),
+        "trust": st.trust.reshape(-1).copy(),  # copies: the frame must not change as a model runs on
+        "level": st.level.reshape(-1).copy(),
         "is_customer": np.repeat(st.supplier, nb) == which,
     }
     for name in ("accidents", "contacts", "recoveries", "ignored", "departures"):
         columns[name] = getattr(st, name).reshape(-1).astype(np.int32)
-    return pd.DataFrame({c.name: columns[c.name] for c in AGENT_COLUMNS})
+    # Every column is an array of its own, so pandas need not copy them into blocks by dtype
+    # (2 s of the 10M-person run's 20 million rows).
+    return pd.DataFrame({c.name: columns[c.name] for c in AGENT_COLUMNS}, copy=False)

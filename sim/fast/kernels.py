@@ -44,6 +44,9 @@ RESPOND = len(DECISIONS)  # after them "respond.order.J" at RESPOND + 2J, "respo
 
 
 # ---- small helpers ----------------------------------------------------------------------------
+# Loops that visit people scattered over a large population (candidates, a block's members) ask
+# for the rows of the one this many places ahead (sim/fast/memory.py).
+AHEAD = 16
 # Helpers called per event are inlined like the rules: a call to a compiled function that takes
 # arrays adds reference counting to every call.
 inline = register_jitable(inline="always")
@@ -236,6 +239,11 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
     events = room(events, n_ev + 2 * n_who)
     g = gens[PURCHASE].bit_generator
     for c in range(n_who):
+        if c + AHEAD < n_who:
+            q = who[c + AHEAD, 0]
+            prefetch(trust, q)
+            prefetch(level, q)
+            prefetch(coupons_seen, q)
         p = who[c, 0]
         s = int(supplier[p])
         if rules.buys_today(uniform(g), p_max, s, m):
@@ -453,8 +461,6 @@ CHUNKS = WITNESS_STREAMS
 # A full block's member for a draw: rules.pick_index(u, 2**k) for u = (x >> 11) / 2**53 is
 # int(u * 2**k), exactly the top k bits of x (the product only moves the exponent); a shift
 # costs less than the float product and its conversion, once per sighting.
-# How many members ahead the sweep asks for a member's rows (sim/fast/memory.py).
-AHEAD = 16
 assert WITNESS_BLOCK & (WITNESS_BLOCK - 1) == 0 and WITNESS_BLOCK <= 2**53
 WHO_SHIFT = np.uint64(64 - (WITNESS_BLOCK.bit_length() - 1))
 # Below this many people the daily accounts pass runs in one slice: starting threads costs more.
@@ -619,6 +625,11 @@ def offers_and_defections(st, m, gens, row, decayed, who):
     p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
     who, n_who = draw_candidates(gens[OFFER_WHO].bit_generator, n, p_max, who)
     for c in range(n_who):
+        if c + AHEAD < n_who:
+            q = who[c + AHEAD, 0]
+            prefetch(trust, q)
+            prefetch(level, q)
+            prefetch(aggrieved, q)
         p = who[c, 0]
         u = uniform(g)
         s = int(supplier[p])
