@@ -702,29 +702,39 @@ def accounts(st, biz, ms, n_engaged, tallies, row, decay):
 
 
 # ---- the days ---------------------------------------------------------------------------------
+# The days' working arrays, kept by the driver from one call of run_days to the next: at ten
+# million people a call runs a single day, and fresh arrays every day cost ~15,000 page faults.
+Scratch = namedtuple("Scratch", ["keeps", "flags", "reshared", "counts", "decayed", "best", "best_tier", "best_key",
+                                 "events", "held", "who", "reports", "report_trust", "posts", "post_trust", "handled"])
+
+
 @njit(cache=True)
-def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
-    """Days ``day0 + 1 .. day0 + days``; their accounts go to ``out[day]``. ``ms``: the parameter
-    record in a one-element array."""
+def scratch(st, biz, ms, n_engaged):
+    """Working arrays for run_days, with room for a typical day (the phases grow them when a day
+    needs more). ``keeps`` is all ones and ``flags`` all zeros between witnessing blocks."""
     m = ms[0]
     n, nb = st.trust.shape
-    keeps = np.ones((CHUNKS, WITNESS_BLOCK, nb, 2))
-    flags = np.zeros((CHUNKS, WITNESS_BLOCK, nb), np.uint8)
-    reshared = np.zeros((CHUNKS,) + st.threads_next.shape)
-    counts = np.zeros((CHUNKS, 4, nb), np.int64)
-    decayed = np.empty((1, nb))
     most = 1 + int(max(biz.mix[:, 0].max(), 0.0))
-    best = np.empty(most, np.int64)
-    best_tier = np.empty(most, np.int64)
-    best_key = np.empty(most)
-    # Room for a typical day; the phases grow these when a day needs more.
-    events = np.empty((2 * int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 4), np.int64)
-    held = np.empty((1024, 3), np.int64)  # yesterday's offers: person, business, which (bits)
-    who = np.empty((int(n * max(m.purchase_rate, m.prospect_rate)) + 1024, 1), np.int64)  # a phase's candidates
-    reports, report_trust = np.empty((1024, 6), np.int64), np.empty((1024, 2))
+    candidates = int(n * max(m.purchase_rate, m.prospect_rate)) + 1024
     capacity = int(n_engaged * m.regular_post_rate) + 1024
-    posts, post_trust = np.empty((capacity, 6), np.int64), np.empty((capacity, 2))
-    handled = np.empty(capacity, np.bool_)
+    return Scratch(np.ones((CHUNKS, WITNESS_BLOCK, nb, 2)), np.zeros((CHUNKS, WITNESS_BLOCK, nb), np.uint8),
+                   np.zeros((CHUNKS,) + st.threads_next.shape), np.zeros((CHUNKS, 4, nb), np.int64), np.empty((1, nb)),
+                   np.empty(most, np.int64), np.empty(most, np.int64), np.empty(most),
+                   np.empty((2 * candidates, 4), np.int64),
+                   np.empty((1024, 3), np.int64),  # yesterday's offers: person, business, which (bits)
+                   np.empty((candidates, 1), np.int64),  # a phase's candidates
+                   np.empty((1024, 6), np.int64), np.empty((1024, 2)),
+                   np.empty((capacity, 6), np.int64), np.empty((capacity, 2)), np.empty(capacity, np.bool_))
+
+
+@njit(cache=True)
+def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days, work):
+    """Days ``day0 + 1 .. day0 + days``; their accounts go to ``out[day]``. ``ms``: the parameter
+    record in a one-element array; ``work``: a Scratch, returned with any array grown."""
+    m = ms[0]
+    nb = st.trust.shape[1]
+    keeps, flags, reshared, counts, decayed, best, best_tier, best_key = work[:8]
+    events, held, who, reports, report_trust, posts, post_trust, handled = work[8:]
     for day in range(day0 + 1, day0 + days + 1):
         row = out[day]
         events, held, who, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, out, day, events,
@@ -743,3 +753,5 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days):
         turnover(st, biz, gens, tallies)
         who = offers_and_defections(st, m, gens, row, decayed, who)
         accounts(st, biz, ms, n_engaged, tallies, row, True)
+    return Scratch(keeps, flags, reshared, counts, decayed, best, best_tier, best_key, events, held, who, reports,
+                   report_trust, posts, post_trust, handled)

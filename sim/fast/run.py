@@ -44,13 +44,14 @@ class FastModel:
         self.threads = min(threads, cores) if threads else cores if world.n_people >= kernels.PARALLEL_PEOPLE else 1
         self.day = 0
         kernels.accounts(self.state, self.biz, self.params, world.n_engaged, self.tallies, self.history[0], False)
+        self.work = kernels.scratch(self.state, self.biz, self.params, world.n_engaged)
 
     def advance(self, days: int) -> None:
         if not 0 < days <= self.horizon - self.day:
             raise ValueError(f"days = {days}: between 1 and the {self.horizon - self.day} left")
         numba.set_num_threads(self.threads)
-        kernels.run_days(self.state, self.biz, self.ven, self.params, self.generators, self.history, self.tallies,
-                         self.world.n_engaged, self.day, days)
+        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.generators, self.history,
+                                     self.tallies, self.world.n_engaged, self.day, days, self.work)
         self.day += days
 
     def timeseries(self):
