@@ -23,9 +23,10 @@ ROLE_NAMES = ("engaged", "engaged", "engaged", "observer")
 CLASS_NAMES = ("regular", "occasional", "never", "observer")
 
 # Peak memory of a run per person and business, for refusing a population that will not fit
-# before allocating it. agents: Mesa objects per person; fast: the state (26 bytes per person and
+# before allocating it. agents: Mesa objects per person; fast: the state (31 bytes per person and
 # business) plus the world's build temporaries and the per-agent result table: a 10M-person year
-# from the command line peaked at 2.16 GiB for 20M person-business pairs (docs/benchmarks.md).
+# from the command line peaked at 1.58-1.70 GiB for 20M person-business pairs, 85-91 bytes a pair
+# (docs/benchmarks.md); 120 leaves room.
 BYTES_PER_PERSON = {"agents": 4000, "fast": 120}
 
 # ---- the flat parameter record ----------------------------------------------------------------
