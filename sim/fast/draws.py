@@ -62,6 +62,7 @@ def pcg64_load(typingctx, bits):
 
 @intrinsic
 def pcg64_store(typingctx, bits, lo, hi):
+    """Write a state stepped in registers back into the generator (its increment never changes)."""
     if not isinstance(bits, types.NumPyRandomBitGeneratorType):
         return None
 

@@ -1,9 +1,9 @@
 """Asking the processor for memory ahead of use.
 
-Witnessing's sweep walks a block's members and reads and writes each one's row of the people x
-businesses arrays; at ten million people those rows are far apart in memory and every one is a
-cache miss. Prefetching the row of a member a few places ahead overlaps those waits; it changes
-no value read or written.
+Witnessing's sweep over a block's members, and the purchase and leaving candidates, read and write
+each person's row of the people x businesses arrays; at ten million people those rows are far
+apart in memory and every one is a cache miss. Prefetching the row of the person a few places
+ahead (sim.fast.kernels.AHEAD) overlaps those waits; it changes no value read or written.
 """
 
 from llvmlite import ir
