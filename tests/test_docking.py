@@ -81,7 +81,7 @@ TIER_B = {
     "outcomes first, personified rival": {"businesses.focal.policy.priority": "outcomes_first",
                                           "businesses.rival.policy": "personified"},
     # Coupons from two businesses and frequent failures: one person often has several purchases,
-    # reports and answers in one day; three businesses also compile a kernel of their own.
+    # reports and answers in one day.
     "three businesses, three venues, busy": {
         "businesses.focal.policy": "coupon", "businesses.focal.failure_rate": 0.3,
         "businesses.rival.policy": "personified", "businesses.third.policy": "peer_playground",

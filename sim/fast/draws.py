@@ -12,6 +12,11 @@ opaque call costs ~6.6 ns a draw and keeps everything around it in memory; inlin
 bit generator's own state, so it interleaves exactly with the Poisson, binomial and geometric
 draws that still go through numpy's functions. Every stream is a PCG64 (sim.streams.Streams);
 tests/test_fast.py and tier-B docking (tests/test_docking.py) check that the draws stay numpy's.
+
+Streams that give uniforms alone (the businesses' answers) need no Generator at all: their state
+is a row of four uint64 (pcg64_states) stepped by uniform_from. A tuple of Generators is typed by
+its length, so kernels taking one per business would compile anew for every number of businesses;
+an array of states is one type whatever its length.
 """
 
 import numpy as np
@@ -20,7 +25,8 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
 from numba.np.random.distributions import random_binomial, random_geometric, random_poisson
 
-__all__ = ["binomial", "geometric", "pcg64_load", "pcg64_step", "pcg64_store", "poisson", "to_unit", "uniform"]
+__all__ = ["binomial", "geometric", "pcg64_load", "pcg64_states", "pcg64_step", "pcg64_store", "poisson", "to_unit",
+           "uniform", "uniform_from"]
 
 # numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_HIGH, _LOW
 PCG64_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
@@ -106,6 +112,27 @@ def uniform(bits):
     lo, hi, inc_lo, inc_hi = pcg64_load(bits)
     lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
     pcg64_store(bits, lo, hi)
+    return to_unit(x)
+
+
+def pcg64_states(generators) -> np.ndarray:
+    """The PCG64 generators' states as rows of (state low, high, increment low, high) for
+    uniform_from; from then on the rows, not the generators, are the streams' state."""
+    rows = np.empty((len(generators), 4), np.uint64)
+    for row, gen in zip(rows, generators, strict=True):
+        pcg = gen.bit_generator.state
+        if pcg["bit_generator"] != "PCG64":
+            raise TypeError(f"a PCG64 generator is needed, not {pcg['bit_generator']}")
+        state, inc = pcg["state"]["state"], pcg["state"]["inc"]
+        row[:] = state & 2**64 - 1, state >> 64, inc & 2**64 - 1, inc >> 64
+    return rows
+
+
+@register_jitable(inline="always")
+def uniform_from(states, k):
+    """numpy's ``next_double`` for the PCG64 whose state is row ``k`` of ``states`` (pcg64_states)."""
+    lo, hi, x = pcg64_step(states[k, 0], states[k, 1], states[k, 2], states[k, 3])
+    states[k, 0], states[k, 1] = lo, hi
     return to_unit(x)
 
 

@@ -16,6 +16,7 @@ from ..state import NCOL
 from ..streams import Streams, resolve_seed
 from ..world import build_world, parameter_record
 from . import kernels
+from .draws import pcg64_states
 
 # A call into the kernels runs several days; calls are sized to take about this long, so that
 # the time spent passing the generators in (~15 us each) stays small and on_day is still called
@@ -35,8 +36,9 @@ class FastModel:
         self.world = world = build_world(scenario, streams)
         self.state, self.params = world.state, parameter_record(world.params)
         self.biz, self.ven = world.business_arrays(), world.venue_arrays()
-        self.generators = streams.for_run(len(world.businesses))
         nb = len(world.businesses)
+        self.generators = streams.for_run()
+        self.answers = pcg64_states([g for pair in streams.responses(nb) for g in pair]).reshape(nb, 2, 4)
         self.history = np.zeros((self.horizon + 1, nb, NCOL))
         self.tallies = kernels.Tallies(np.zeros((nb, 4), np.int64), np.zeros(nb, np.int64))
         self.tallies.levels[:, 0] = world.n_people  # nobody is known yet
@@ -50,8 +52,8 @@ class FastModel:
         if not 0 < days <= self.horizon - self.day:
             raise ValueError(f"days = {days}: between 1 and the {self.horizon - self.day} left")
         numba.set_num_threads(self.threads)
-        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.generators, self.history,
-                                     self.tallies, self.world.n_engaged, self.day, days, self.work)
+        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.generators, self.answers,
+                                     self.history, self.tallies, self.world.n_engaged, self.day, days, self.work)
         self.day += days
 
     def timeseries(self):
