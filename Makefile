@@ -37,8 +37,12 @@ demo: install
 	@echo "(then 'trustsim --help'), or call it by its path: '$(VENV)/bin/trustsim run default'."
 
 # The browser tests need Solara's front end in the venv (no CDN here) and Debian's chromium.
+# Two pytest workers (pytest-xdist), handed whole test files so module fixtures run once: the
+# tests are single-threaded, and the perturbed-rule docking test's compile (~1.5 min) then
+# overlaps the rest instead of adding to it.
+TEST_WORKERS ?= 2
 test: install-dev assets
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # --benchmark-skip in pyproject's addopts keeps benchmarks out of `make test`; the later
 # --benchmark-enable/--benchmark-only win here because command-line options come after addopts.
