@@ -47,8 +47,8 @@ ORDER, OUTCOME = range(2)
 
 
 # ---- small helpers ----------------------------------------------------------------------------
-# Loops that visit people scattered over a large population (candidates, a block's members) ask
-# for the rows of the one this many places ahead (sim/fast/memory.py).
+# Loops that visit people scattered over a large population (the candidates of purchases and of
+# leaving) ask for the rows of the one this many places ahead (sim/fast/memory.py).
 AHEAD = 16
 # Helpers called per event are inlined like the rules: a call to a compiled function that takes
 # arrays adds reference counting to every call.
@@ -466,6 +466,9 @@ CHUNKS = WITNESS_STREAMS
 # costs less than the float product and its conversion, once per sighting.
 assert WITNESS_BLOCK & (WITNESS_BLOCK - 1) == 0 and WITNESS_BLOCK <= 2**53
 WHO_SHIFT = np.uint64(64 - (WITNESS_BLOCK.bit_length() - 1))
+# Witnessing's sweep asks for the rows of members this many words of flags (8 members each) ahead.
+SWEEP_AHEAD = 2
+assert WITNESS_BLOCK % 8 == 0
 # Below this many people the daily accounts pass runs in one slice: starting threads costs more.
 PARALLEL_PEOPLE = 1 << 18
 
@@ -510,7 +513,7 @@ def witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, 
 def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare, snub):
     """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
     block, business and kind a Poisson count of sightings, each falling on a member and
-    multiplying what that member keeps (``keeps[member, business]``: of the gap to full trust,
+    multiplying what that member keeps (``keeps[business, member]``: of the gap to full trust,
     of trust; rules.witness_factor) in the order drawn (a snubbed complainer who sees the business
     answer someone also keeps rules.snub_factor of trust), then the reshares; then the block's
     members take their sightings in (rules.after_witnessing), note the offers among them and
@@ -538,10 +541,10 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                 for _ in range(count):
                     lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
                     who = np.int64(x >> WHO_SHIFT) if block == WITNESS_BLOCK else rules.pick_index(to_unit(x), block)
-                    keeps[who, j, side] *= factor
-                    flags[who, j] |= flag
+                    keeps[j, who, side] *= factor
+                    flags[j, who] |= flag
                     if answers and snubbed[members[first + start + who], j]:
-                        keeps[who, j, 1] *= snub
+                        keeps[j, who, 1] *= snub
                         snubbed[members[first + start + who], j] = False
                 pcg64_store(g, lo, hi)
                 into = rules.RESHARED_AS[k]
@@ -550,30 +553,41 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                     for _ in range(passed):
                         reshared[rules.reshare_venue(uniform(g), sizes, v), j, into] += 1
                     counts[2 if into == MENTION_POSITIVE else 3, j] += passed
-        for j in range(nb):  # business by business, so that the counts stay in registers
+        # Then the members who saw something, business by business (the counts stay in registers),
+        # found eight flags at a time by their bits: most members saw nothing of a business, and a
+        # test of every member's flag is a branch the processor mostly guesses wrong.
+        words_of_block = (block + 7) >> 3
+        for j in range(nb):
+            marks = flags[j]
+            words = marks.view(np.uint64)
             witnesses, reached = 0, 0
-            for who in range(block):
-                if j == 0 and who + AHEAD < block:  # the rows' first visit: ask for them ahead
-                    q = members[first + start + who + AHEAD]
-                    prefetch(trust, q)
-                    prefetch(seen_day, q)
-                f = flags[who, j]
-                if f == 0:
-                    continue
-                p = members[first + start + who]
-                flags[who, j] = 0
-                trust[p, j] = rules.after_witnessing(trust[p, j], keeps[who, j, 0], keeps[who, j, 1])
-                keeps[who, j, 0] = 1.0
-                keeps[who, j, 1] = 1.0
-                if f > 1:  # saw an offer (flag bits above "seen")
-                    holds[p, j] |= f >> 1
-                    if f >> 1 & HOLDS_COUPON and coupons_seen[p, j] < 255:
-                        coupons_seen[p, j] += 1
-                last = seen_day[p, j]
-                if last != day:
-                    witnesses += 1
-                    reached += last == 0
-                    seen_day[p, j] = day
+            for w in range(words_of_block):
+                if w + SWEEP_AHEAD < words_of_block:  # ask for the rows of the ones a few words on
+                    ahead = nonzero_bytes(words[w + SWEEP_AHEAD])
+                    while ahead:
+                        q = members[first + start + 8 * (w + SWEEP_AHEAD) + (np.int64(trailing_zeros(ahead)) >> 3)]
+                        prefetch(trust, q)
+                        prefetch(seen_day, q)
+                        ahead &= ahead - np.uint64(1)
+                bits = nonzero_bytes(words[w])
+                while bits:
+                    who = 8 * w + (np.int64(trailing_zeros(bits)) >> 3)
+                    bits &= bits - np.uint64(1)
+                    f = marks[who]
+                    p = members[first + start + who]
+                    trust[p, j] = rules.after_witnessing(trust[p, j], keeps[j, who, 0], keeps[j, who, 1])
+                    keeps[j, who, 0] = 1.0
+                    keeps[j, who, 1] = 1.0
+                    if f > 1:  # saw an offer (flag bits above "seen")
+                        holds[p, j] |= f >> 1
+                        if f >> 1 & HOLDS_COUPON and coupons_seen[p, j] < 255:
+                            coupons_seen[p, j] += 1
+                    last = seen_day[p, j]
+                    if last != day:
+                        witnesses += 1
+                        reached += last == 0
+                        seen_day[p, j] = day
+                words[w] = 0
             counts[0, j] += witnesses
             counts[1, j] += reached
 
@@ -755,7 +769,7 @@ def scratch(st, biz, ms, n_engaged):
     most = 1 + int(max(biz.mix[:, 0].max(), 0.0))
     candidates = int(n * max(m.purchase_rate, m.prospect_rate)) + 1024
     capacity = int(n_engaged * m.regular_post_rate) + 1024
-    return Scratch(np.ones((CHUNKS, WITNESS_BLOCK, nb, 2)), np.zeros((CHUNKS, WITNESS_BLOCK, nb), np.uint8),
+    return Scratch(np.ones((CHUNKS, nb, WITNESS_BLOCK, 2)), np.zeros((CHUNKS, nb, WITNESS_BLOCK), np.uint8),
                    np.zeros((CHUNKS,) + st.threads_next.shape), np.zeros((CHUNKS, 4, nb), np.int64), np.empty((1, nb)),
                    np.empty(most, np.int64), np.empty(most, np.int64), np.empty(most),
                    np.empty((2 * candidates, 4), np.int64),

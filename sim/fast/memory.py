@@ -1,9 +1,10 @@
 """Asking the processor for memory ahead of use.
 
-Witnessing's sweep over a block's members, and the purchase and leaving candidates, read and write
-each person's row of the people x businesses arrays; at ten million people those rows are far
-apart in memory and every one is a cache miss. Prefetching the row of the person a few places
-ahead (sim.fast.kernels.AHEAD) overlaps those waits; it changes no value read or written.
+Witnessing's sweep over the members who saw something, and the purchase and leaving candidates,
+read and write each person's row of the people x businesses arrays; at ten million people those
+rows are far apart in memory and every one is a cache miss. Prefetching the rows of the people a
+few places ahead (sim.fast.kernels.AHEAD, SWEEP_AHEAD) overlaps those waits; it changes no value
+read or written.
 """
 
 from llvmlite import ir
