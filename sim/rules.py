@@ -29,12 +29,12 @@ from numba.extending import overload, register_jitable
 rule = register_jitable(inline="always")
 
 
-def choose(condition, if_true, if_false):
+def _choose(condition, if_true, if_false):
     """``if_true`` where ``condition`` holds, else ``if_false``, for arrays as for numbers."""
     return np.where(condition, if_true, if_false)
 
 
-@overload(choose, inline="always")
+@overload(_choose, inline="always")
 def _choose_compiled(condition, if_true, if_false):
     # In the kernels a plain select, which LLVM vectorizes; np.where on a number would build an array.
     if isinstance(condition, types.Boolean):
@@ -105,7 +105,7 @@ def decay(trust, m):
     ``m.decay_below`` are the daily factors ``0.5 ** (1 / halflife)``. Works on whole arrays too
     (the Mesa engine decays everyone at once)."""
     b = m.trust_baseline
-    return b + (trust - b) * choose(trust >= b, m.decay_above, m.decay_below)
+    return b + (trust - b) * _choose(trust >= b, m.decay_above, m.decay_below)
 
 
 @rule
