@@ -160,15 +160,16 @@ def test_rules_import_without_pandas():
 @pytest.mark.parametrize("seed", [0, 12345, 2**63 + 7])
 def test_kernel_draws_are_numpys_draws_interleaved(seed):
     """The inlined uniform (sim/fast/draws.py) steps PCG64's state itself while Poisson, binomial
-    and geometric go through numpy's functions on the same state: interleaved, they must give
-    numpy's own sequence, and leave the generator where numpy would."""
+    and geometric go through numpy's functions on the same state, reached through the row of
+    words bit_generators read from the generator: interleaved, they must give numpy's own
+    sequence, and leave the generator where numpy would."""
     from numba import njit
 
-    from sim.fast.draws import binomial, geometric, poisson, uniform
+    from sim.fast.draws import binomial, bit_generator, bit_generators, geometric, poisson, uniform
 
     @njit
-    def draw(gen, out):
-        bits = gen.bit_generator
+    def draw(rows, out):
+        bits = bit_generator(rows, 1)  # the kernels reach their generators as rows of words
         for i in range(out.shape[0]):
             kind = i % 5
             if kind == 0:
@@ -182,7 +183,7 @@ def test_kernel_draws_are_numpys_draws_interleaved(seed):
 
     ours, numpys = np.random.Generator(np.random.PCG64(seed)), np.random.Generator(np.random.PCG64(seed))
     out = np.empty(5_000)
-    draw(ours, out)
+    draw(bit_generators([np.random.Generator(np.random.PCG64(seed + 1)), ours]), out)
     expected = [numpys.poisson(3.5 if i % 2 else 40.0) if i % 5 == 0 else
                 numpys.geometric(0.2 if i % 2 else 0.6) if i % 5 == 1 else
                 numpys.binomial(30, 0.3) if i % 5 == 2 else numpys.random() for i in range(out.shape[0])]

@@ -13,11 +13,19 @@ bit generator's own state, so it interleaves exactly with the Poisson, binomial 
 draws that still go through numpy's functions. Every stream is a PCG64 (sim.streams.Streams);
 tests/test_fast.py and tier-B docking (tests/test_docking.py) check that the draws stay numpy's.
 
-Streams that give uniforms alone (the businesses' answers) need no Generator at all: their state
+The kernels take no Generator either. numba unboxes one (or its bit generator) on every call at
+~15 us, most of it ctypes casting its function pointers, and a day's 25 streams cost a call half
+a millisecond (measured); bit_generators reads those pointers once into rows of an array, which
+cost nothing to pass, and bit_generator(rows, k) makes numba's own bit generator of row k inside a
+kernel, the very value its unboxing would have made.
+
+Streams that give uniforms alone (the businesses' answers) need no bit generator at all: their state
 is a row of four uint64 (pcg64_states) stepped by uniform_from. A tuple of Generators is typed by
 its length, so kernels taking one per business would compile anew for every number of businesses;
 an array of states is one type whatever its length.
 """
+
+import ctypes
 
 import numpy as np
 from llvmlite import ir
@@ -25,8 +33,51 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
 from numba.np.random.distributions import random_binomial, random_geometric, random_poisson
 
-__all__ = ["binomial", "geometric", "pcg64_load", "pcg64_states", "pcg64_step", "pcg64_store", "poisson", "to_unit",
+__all__ = ["binomial", "bit_generator", "bit_generators", "geometric", "pcg64_load", "pcg64_states", "pcg64_step", "pcg64_store", "poisson", "to_unit",
            "uniform", "uniform_from"]
+
+_BITS = types.NumPyRandomBitGeneratorType("bit_generator")
+# What numba's unboxing of a bit generator reads from its ``.ctypes`` (numba/core/boxing.py), in
+# the order of bit_generators' columns.
+_WORDS = ("state_address", "state", "fnptr_next_uint64", "fnptr_next_uint32", "fnptr_next_double")
+
+
+def bit_generators(generators) -> np.ndarray:
+    """Each generator's bit generator as a row of the words numba's unboxing reads (its state's
+    address, its state, its next_uint64, next_uint32 and next_double functions), for
+    bit_generator. The rows point into the generators: keep the generators alive while they are
+    used."""
+    rows = np.empty((len(generators), len(_WORDS)), np.uint64)
+    for row, gen in zip(rows, generators, strict=True):
+        c = gen.bit_generator.ctypes
+        functions = (c.next_uint64, c.next_uint32, c.next_double)
+        row[:] = [c.state_address, c.state.value, *(ctypes.cast(f, ctypes.c_void_p).value for f in functions)]
+    return rows
+
+
+@intrinsic
+def bit_generator(typingctx, rows, k):
+    """numba's bit generator for row ``k`` of bit_generators' rows: what ``Generator.bit_generator``
+    gives inside a kernel, for numba's draws and ours."""
+    if not (isinstance(rows, types.Array) and rows.ndim == 2 and rows.dtype == types.uint64
+            and isinstance(k, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        row = context.cast(builder, args[1], signature.args[1], types.intp)
+        bits = cgutils.create_struct_proxy(_BITS)(context, builder)
+        bits.parent = cgutils.get_null_value(bits.parent.type)  # no Python object behind it
+        bits.bit_generator = ir.Constant(bits.bit_generator.type, 0)
+        for column, name in enumerate(_WORDS):
+            at = cgutils.get_item_pointer(context, builder, aryty, ary, [row, ir.Constant(row.type, column)],
+                                          wraparound=False)
+            setattr(bits, name, builder.load(at))
+        return bits._getvalue()
+
+    return _BITS(rows, k), codegen
+
 
 # numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_HIGH, _LOW
 PCG64_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341

@@ -29,7 +29,8 @@ from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX,
                      PROMO_POSTS, PURCHASES, REACH, REDEEMER_RETURNS, REDEEMERS, REDEMPTIONS, REDEMPTIONS_NEW,
                      REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL, TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
 from ..streams import DECISIONS
-from .draws import binomial, geometric, pcg64_load, pcg64_step, pcg64_store, poisson, to_unit, uniform, uniform_from
+from .draws import (binomial, bit_generator, geometric, pcg64_load, pcg64_step, pcg64_store, poisson, to_unit, uniform,
+                    uniform_from)
 from .memory import prefetch
 
 # Running counts the accounts need, kept up to date as events happen so the daily pass over
@@ -37,7 +38,8 @@ from .memory import prefetch
 # reached (businesses).
 Tallies = namedtuple("Tallies", ["levels", "reach"])
 
-# Positions in the tuple of generators (sim.streams.Streams.for_run).
+# Rows of the decisions' bit generators (``gens``, sim.fast.draws.bit_generators of
+# sim.streams.Streams.for_run).
 REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WOM, FORGET, OFFER, PURCHASE_WHO, OFFER_WHO = range(9)
 WITNESS = 9  # then "witness.C" at WITNESS + C for C < WITNESS_STREAMS
 assert len(DECISIONS) == WITNESS + WITNESS_STREAMS
@@ -209,7 +211,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
     # Yesterday's offers, (person, business) in ascending order.
     held, n_held = collect_held(holds.reshape(-1), nb, held)
     events = room(events, 2 * n_held)  # a holder may take a coupon and a promotion
-    g = gens[REDEEM].bit_generator
+    g = bit_generator(gens, REDEEM)
     for bit in (HOLDS_COUPON, HOLDS_PROMO):
         coupon = bit == HOLDS_COUPON
         uptake = m.coupon_uptake if coupon else m.promo_uptake
@@ -238,9 +240,9 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
                         row[j, REDEEMERS] += 1
 
     p_max = max(m.purchase_rate, m.prospect_rate)
-    who, n_who = draw_candidates(gens[PURCHASE_WHO].bit_generator, n, p_max, who)
+    who, n_who = draw_candidates(bit_generator(gens, PURCHASE_WHO), n, p_max, who)
     events = room(events, n_ev + 2 * n_who)
-    g = gens[PURCHASE].bit_generator
+    g = bit_generator(gens, PURCHASE)
     for c in range(n_who):
         if c + AHEAD < n_who:
             q = who[c + AHEAD, 0]
@@ -277,7 +279,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
             add_event(events, n_ev, p, j, False, s != j)
             n_ev += 1
 
-    g = gens[ACCIDENT_STREAM].bit_generator
+    g = bit_generator(gens, ACCIDENT_STREAM)
     accidents, aggrieved, venues, cls = st.accidents, st.aggrieved, st.venues, st.cls
     reports, report_trust = room(reports, n_ev), room(report_trust, n_ev)
     n_rep = 0
@@ -331,7 +333,7 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
     nv, nb = climate.shape[0], st.trust.shape[1]
     posts, post_trust = room(posts, n_engaged + n_reports), room(post_trust, n_engaged + n_reports)
     n_posts = 0
-    g = gens[POST].bit_generator
+    g = bit_generator(gens, POST)
     p_max = rules.posting_rate(max(m.regular_post_rate, m.occasional_post_rate), True, m)
     p = -1
     while p_max > 0.0:
@@ -523,7 +525,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
     trust, holds, seen_day, live, coupons_seen = st.trust, st.holds, st.seen_day, st.threads_live, st.coupons_seen
     members, factors, sizes, snubbed = ven.members, ven.factors, ven.size, st.snubbed
     nv, nb, _ = live.shape
-    g = gens[WITNESS + c].bit_generator
+    g = bit_generator(gens, WITNESS + c)
     first = ven.member_ptr[v]
     size = ven.member_ptr[v + 1] - first
     for start in range(c * WITNESS_BLOCK, size, CHUNKS * WITNESS_BLOCK):
@@ -596,7 +598,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
 @njit(cache=True)
 def word_of_mouth(st, m, gens, row, posts, n_ordinary):
     trust, aggrieved, threads_next = st.trust, st.aggrieved, st.threads_next
-    g = gens[WOM].bit_generator
+    g = bit_generator(gens, WOM)
     for i in range(n_ordinary):
         p, j, v = posts[i, WHO], posts[i, ABOUT], posts[i, VENUE]
         said = rules.mention(uniform(g), trust[p, j], aggrieved[p, j], m)
@@ -613,7 +615,7 @@ def word_of_mouth(st, m, gens, row, posts, n_ordinary):
 @njit(cache=True)
 def turnover(st, biz, gens, tallies):
     n, nb = st.trust.shape
-    g = gens[FORGET].bit_generator
+    g = bit_generator(gens, FORGET)
     for j in range(nb):
         chance = biz.forget[j]
         p = -1
@@ -634,13 +636,13 @@ def offers_and_defections(st, m, gens, row, decayed, who):
     pass applies to everyone afterwards: the same values the Mesa engine reads."""
     trust, supplier, level, aggrieved = st.trust, st.supplier, st.level, st.aggrieved
     n, nb = trust.shape
-    g = gens[OFFER].bit_generator
+    g = bit_generator(gens, OFFER)
     offers = 0
     for j in range(nb):
         if uniform(g) < m.offer_rate:
             offers |= 1 << j
     p_max = rules.leave_chance(0.0, 0, 1.0 if offers else 0.0, 1.0, m)
-    who, n_who = draw_candidates(gens[OFFER_WHO].bit_generator, n, p_max, who)
+    who, n_who = draw_candidates(bit_generator(gens, OFFER_WHO), n, p_max, who)
     for c in range(n_who):
         if c + AHEAD < n_who:
             q = who[c + AHEAD, 0]
@@ -782,9 +784,9 @@ def scratch(st, biz, ms, n_engaged):
 @njit(cache=True)
 def run_days(st, biz, ven, ms, gens, answers, out, tallies, n_engaged, day0, days, work):
     """Days ``day0 + 1 .. day0 + days``; their accounts go to ``out[day]``. ``ms``: the parameter
-    record in a one-element array; ``gens``: the generators of sim.streams.DECISIONS; ``answers``:
-    the businesses' answer streams' states (businesses x (ORDER, OUTCOME) x 4); ``work``: a
-    Scratch, returned with any array grown."""
+    record in a one-element array; ``gens``: the bit generators of sim.streams.DECISIONS (rows of
+    sim.fast.draws.bit_generators); ``answers``: the businesses' answer streams' states
+    (businesses x (ORDER, OUTCOME) x 4); ``work``: a Scratch, returned with any array grown."""
     m = ms[0]
     nb = st.trust.shape[1]
     keeps, flags, reshared, counts, decayed, best, best_tier, best_key = work[:8]

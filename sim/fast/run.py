@@ -16,11 +16,11 @@ from ..state import NCOL
 from ..streams import Streams, resolve_seed
 from ..world import build_world, parameter_record
 from . import kernels
-from .draws import pcg64_states
+from .draws import bit_generators, pcg64_states
 
 # A call into the kernels runs several days; calls are sized to take about this long, so that
-# the time spent passing the generators in (~15 us each) stays small and on_day is still called
-# often enough for a progress bar or a cancel button.
+# the time spent entering a call stays small and on_day is still called often enough for a
+# progress bar or a cancel button.
 CALL_SECONDS = 0.05
 MOST_DAYS_PER_CALL = 64
 
@@ -37,7 +37,8 @@ class FastModel:
         self.state, self.params = world.state, parameter_record(world.params)
         self.biz, self.ven = world.business_arrays(), world.venue_arrays()
         nb = len(world.businesses)
-        self.generators = streams.for_run()
+        self.generators = streams.for_run()  # kept: self.bits points into them
+        self.bits = bit_generators(self.generators)
         self.answers = pcg64_states([g for pair in streams.responses(nb) for g in pair]).reshape(nb, 2, 4)
         self.history = np.zeros((self.horizon + 1, nb, NCOL))
         self.tallies = kernels.Tallies(np.zeros((nb, 4), np.int64), np.zeros(nb, np.int64))
@@ -52,7 +53,7 @@ class FastModel:
         if not 0 < days <= self.horizon - self.day:
             raise ValueError(f"days = {days}: between 1 and the {self.horizon - self.day} left")
         numba.set_num_threads(self.threads)
-        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.generators, self.answers,
+        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.bits, self.answers,
                                      self.history, self.tallies, self.world.n_engaged, self.day, days, self.work)
         self.day += days
 
