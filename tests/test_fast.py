@@ -130,8 +130,8 @@ def test_the_compile_cache_is_keyed_by_every_source_the_kernels_are_built_from(t
 
 def test_one_compile_serves_every_scenario():
     """Nothing in a kernel's signature depends on the numbers of people, businesses or venues
-    (the businesses' answer streams are an array of states, not a tuple of Generators, whose
-    type has its length): ``python -m sim.fast`` compiles once for all, and a scenario with six
+    (the kernels take their streams as arrays of rows, sim.fast.draws.bit_generators, not as tuples
+    of Generators, whose type has their length): ``python -m sim.fast`` compiles once for all, and a scenario with six
     businesses starts at once."""
     code = """if True:
         import sim
@@ -189,27 +189,6 @@ def test_kernel_draws_are_numpys_draws_interleaved(seed):
                 numpys.binomial(30, 0.3) if i % 5 == 2 else numpys.random() for i in range(out.shape[0])]
     np.testing.assert_array_equal(out, expected)
     assert ours.bit_generator.state == numpys.bit_generator.state
-
-
-def test_uniforms_from_a_state_array_are_numpys():
-    """The businesses' answer streams live as rows of PCG64 states (sim.fast.draws.pcg64_states):
-    uniform_from on a row gives that generator's own Generator.random() sequence, rows apart."""
-    from numba import njit
-
-    from sim.fast.draws import pcg64_states, uniform_from
-
-    @njit
-    def draw(states, out):
-        for i in range(out.shape[0]):
-            out[i] = uniform_from(states, i % 3)
-
-    gens = [np.random.Generator(np.random.PCG64(seed)) for seed in (0, 7, 2**64 + 3)]
-    states = pcg64_states(gens)
-    out = np.empty(3_000)
-    draw(states, out)
-    np.testing.assert_array_equal(out.reshape(-1, 3).T, [g.random(1_000) for g in gens])
-    with pytest.raises(TypeError, match="PCG64"):
-        pcg64_states([np.random.Generator(np.random.MT19937(0))])
 
 
 def test_a_full_blocks_pick_by_shift_is_the_rulebooks_pick():

@@ -17,12 +17,8 @@ The kernels take no Generator either. numba unboxes one (or its bit generator) o
 ~15 us, most of it ctypes casting its function pointers, and a day's 25 streams cost a call half
 a millisecond (measured); bit_generators reads those pointers once into rows of an array, which
 cost nothing to pass, and bit_generator(rows, k) makes numba's own bit generator of row k inside a
-kernel, the very value its unboxing would have made.
-
-Streams that give uniforms alone (the businesses' answers) need no bit generator at all: their state
-is a row of four uint64 (pcg64_states) stepped by uniform_from. A tuple of Generators is typed by
-its length, so kernels taking one per business would compile anew for every number of businesses;
-an array of states is one type whatever its length.
+kernel, the very value its unboxing would have made. An array of rows is also one type whatever its length, where a tuple of Generators is typed by it:
+kernels taking two streams per business would compile anew for every number of businesses.
 """
 
 import ctypes
@@ -33,8 +29,8 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
 from numba.np.random.distributions import random_binomial, random_geometric, random_poisson
 
-__all__ = ["binomial", "bit_generator", "bit_generators", "geometric", "pcg64_load", "pcg64_states", "pcg64_step", "pcg64_store", "poisson", "to_unit",
-           "uniform", "uniform_from"]
+__all__ = ["binomial", "bit_generator", "bit_generators", "geometric", "pcg64_load", "pcg64_step", "pcg64_store",
+           "poisson", "to_unit", "uniform"]
 
 _BITS = types.NumPyRandomBitGeneratorType("bit_generator")
 # What numba's unboxing of a bit generator reads from its ``.ctypes`` (numba/core/boxing.py), in
@@ -163,27 +159,6 @@ def uniform(bits):
     lo, hi, inc_lo, inc_hi = pcg64_load(bits)
     lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
     pcg64_store(bits, lo, hi)
-    return to_unit(x)
-
-
-def pcg64_states(generators) -> np.ndarray:
-    """The PCG64 generators' states as rows of (state low, high, increment low, high) for
-    uniform_from; from then on the rows, not the generators, are the streams' state."""
-    rows = np.empty((len(generators), 4), np.uint64)
-    for row, gen in zip(rows, generators, strict=True):
-        pcg = gen.bit_generator.state
-        if pcg["bit_generator"] != "PCG64":
-            raise TypeError(f"a PCG64 generator is needed, not {pcg['bit_generator']}")
-        state, inc = pcg["state"]["state"], pcg["state"]["inc"]
-        row[:] = state & 2**64 - 1, state >> 64, inc & 2**64 - 1, inc >> 64
-    return rows
-
-
-@register_jitable(inline="always")
-def uniform_from(states, k):
-    """numpy's ``next_double`` for the PCG64 whose state is row ``k`` of ``states`` (pcg64_states)."""
-    lo, hi, x = pcg64_step(states[k, 0], states[k, 1], states[k, 2], states[k, 3])
-    states[k, 0], states[k, 1] = lo, hi
     return to_unit(x)
 
 

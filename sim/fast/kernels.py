@@ -29,8 +29,7 @@ from ..state import (ACCIDENTS, ACCIDENTS_HANDLED, ACCIDENTS_IGNORED, COUNT_MAX,
                      PROMO_POSTS, PURCHASES, REACH, REDEEMER_RETURNS, REDEEMERS, REDEMPTIONS, REDEMPTIONS_NEW,
                      REPLIES, REVENUE, SHARE_OF_WALLET, TRUST_ALL, TRUST_ENGAGED, TRUST_OBSERVERS, WITNESSES)
 from ..streams import DECISIONS
-from .draws import (binomial, bit_generator, geometric, pcg64_load, pcg64_step, pcg64_store, poisson, to_unit, uniform,
-                    uniform_from)
+from .draws import binomial, bit_generator, geometric, pcg64_load, pcg64_step, pcg64_store, poisson, to_unit, uniform
 from .memory import prefetch
 
 # Running counts the accounts need, kept up to date as events happen so the daily pass over
@@ -43,8 +42,8 @@ Tallies = namedtuple("Tallies", ["levels", "reach"])
 REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WOM, FORGET, OFFER, PURCHASE_WHO, OFFER_WHO = range(9)
 WITNESS = 9  # then "witness.C" at WITNESS + C for C < WITNESS_STREAMS
 assert len(DECISIONS) == WITNESS + WITNESS_STREAMS
-# A business's answers draw from rows ORDER and OUTCOME of its slice of the answer streams'
-# states (sim.fast.draws.pcg64_states of sim.streams.Streams.responses).
+# Business J's answers draw from rows 2J + ORDER and 2J + OUTCOME of the answer streams' bit
+# generators (``answers``, sim.fast.draws.bit_generators of sim.streams.Streams.responses).
 ORDER, OUTCOME = range(2)
 
 
@@ -371,12 +370,12 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
 @njit(cache=True)
 def respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier, best_key):
     """Business j answers posts by priority until caring capacity runs out; every public
-    accident report about it that goes unanswered is ignored, in public. ``answers``: its
-    streams' states (ORDER, OUTCOME)."""
+    accident report about it that goes unanswered is ignored, in public."""
     trust, level, contacts, carry, threads_new = st.trust, st.level, st.contacts, st.carry, st.threads_new
     care_cap, carry[j, 0] = rules.actions_today(biz.mix[j, 0], carry[j, 0])
     promo_n, carry[j, 1] = rules.actions_today(biz.mix[j, 1], carry[j, 1])
     coupon_n, carry[j, 2] = rules.actions_today(biz.mix[j, 2], carry[j, 2])
+    g_order, g_outcome = bit_generator(answers, 2 * j + ORDER), bit_generator(answers, 2 * j + OUTCOME)
     priority = biz.priority[j]
     present = biz.present
 
@@ -387,7 +386,7 @@ def respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_post
         kind, who = posts[i, KIND], posts[i, WHO]
         if not present[j, posts[i, VENUE]] or (kind == ACCIDENT and posts[i, ABOUT] != j):
             continue
-        key = uniform_from(answers, ORDER)
+        key = uniform(g_order)
         if care_cap == 0:
             continue
         tier = rules.priority_tier(priority, kind, int(level[who, j]), int(contacts[who, j]), m)
@@ -403,7 +402,7 @@ def respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_post
     for r in range(n_best):
         i = best[r]
         p, v = posts[i, WHO], posts[i, VENUE]
-        u = uniform_from(answers, OUTCOME)
+        u = uniform(g_outcome)
         handled[i] = True
         if posts[i, KIND] == ACCIDENT:
             satisfied = u < rules.recovery_chance(biz.care[j], m)
@@ -440,7 +439,7 @@ def respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_post
     if pg >= 0:
         for i in range(n_posts):
             if posts[i, VENUE] == pg and posts[i, KIND] != ACCIDENT and not handled[i]:
-                if uniform_from(answers, OUTCOME) < m.peer_help:
+                if uniform(g_outcome) < m.peer_help:
                     p = posts[i, WHO]
                     trust[p, j] = rules.after_peer_help(trust[p, j], m)
                     threads_new[pg, j, MENTION_POSITIVE] += 1
@@ -785,8 +784,8 @@ def scratch(st, biz, ms, n_engaged):
 def run_days(st, biz, ven, ms, gens, answers, out, tallies, n_engaged, day0, days, work):
     """Days ``day0 + 1 .. day0 + days``; their accounts go to ``out[day]``. ``ms``: the parameter
     record in a one-element array; ``gens``: the bit generators of sim.streams.DECISIONS (rows of
-    sim.fast.draws.bit_generators); ``answers``: the businesses' answer streams' states
-    (businesses x (ORDER, OUTCOME) x 4); ``work``: a Scratch, returned with any array grown."""
+    sim.fast.draws.bit_generators); ``answers``: those of the businesses' answer streams (ORDER,
+    OUTCOME); ``work``: a Scratch, returned with any array grown."""
     m = ms[0]
     nb = st.trust.shape[1]
     keeps, flags, reshared, counts, decayed, best, best_tier, best_key = work[:8]
@@ -802,7 +801,7 @@ def run_days(st, biz, ven, ms, gens, answers, out, tallies, n_engaged, day0, day
         if handled.shape[0] < n_posts:
             handled = np.empty(posts.shape[0], np.bool_)
         for j in range(nb):
-            respond(st, biz, m, answers[j], j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier,
+            respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier,
                     best_key)
         witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts)
         word_of_mouth(st, m, gens, row, posts, n_ordinary)

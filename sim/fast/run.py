@@ -13,10 +13,10 @@ import numpy as np
 from ..results import Results, agents_frame, tidy_timeseries
 from ..scenario import Scenario
 from ..state import NCOL
-from ..streams import Streams, resolve_seed
+from ..streams import DECISIONS, Streams, resolve_seed
 from ..world import build_world, parameter_record
 from . import kernels
-from .draws import bit_generators, pcg64_states
+from .draws import bit_generators
 
 # A call into the kernels runs several days; calls are sized to take about this long, so that
 # the time spent entering a call stays small and on_day is still called often enough for a
@@ -37,9 +37,10 @@ class FastModel:
         self.state, self.params = world.state, parameter_record(world.params)
         self.biz, self.ven = world.business_arrays(), world.venue_arrays()
         nb = len(world.businesses)
-        self.generators = streams.for_run()  # kept: self.bits points into them
-        self.bits = bit_generators(self.generators)
-        self.answers = pcg64_states([g for pair in streams.responses(nb) for g in pair]).reshape(nb, 2, 4)
+        # kept: self.bits and self.answers point into them
+        self.generators = streams.for_run() + tuple(g for pair in streams.responses(nb) for g in pair)
+        self.bits = bit_generators(self.generators[:len(DECISIONS)])
+        self.answers = bit_generators(self.generators[len(DECISIONS):])
         self.history = np.zeros((self.horizon + 1, nb, NCOL))
         self.tallies = kernels.Tallies(np.zeros((nb, 4), np.int64), np.zeros(nb, np.int64))
         self.tallies.levels[:, 0] = world.n_people  # nobody is known yet
