@@ -1,9 +1,9 @@
 """Random draws inside the kernels, bit for bit those of numpy's Generator.
 
 ``Generator.random()``, ``.poisson()``, ``.binomial()`` and ``.geometric()`` in numba are these very
-functions applied to the generator's bit generator. Calling them on the bit generator, taken out
-of the Generator once per phase, spares every draw the Generator's reference counting (two atomic
-operations a draw, measured at a fifth of the engine's time at 22,000 people).
+functions applied to the generator's bit generator. Calling them on the bit generator rather than
+on a Generator spares every draw the Generator's reference counting (two atomic operations a
+draw, measured at a fifth of the engine's time at 22,000 people).
 
 The uniform, the engine's most frequent draw (one per sighting in witnessing), is numpy's PCG64
 step written out here rather than reached through the bit generator's function pointer: an
@@ -13,12 +13,13 @@ bit generator's own state, so it interleaves exactly with the Poisson, binomial 
 draws that still go through numpy's functions. Every stream is a PCG64 (sim.streams.Streams);
 tests/test_fast.py and tier-B docking (tests/test_docking.py) check that the draws stay numpy's.
 
-The kernels take no Generator either. numba unboxes one (or its bit generator) on every call at
+The kernels take no Generator at all. numba unboxes one (or its bit generator) on every call at
 ~15 us, most of it ctypes casting its function pointers, and a day's 25 streams cost a call half
 a millisecond (measured); bit_generators reads those pointers once into rows of an array, which
-cost nothing to pass, and bit_generator(rows, k) makes numba's own bit generator of row k inside a
-kernel, the very value its unboxing would have made. An array of rows is also one type whatever its length, where a tuple of Generators is typed by it:
-kernels taking two streams per business would compile anew for every number of businesses.
+cost nothing to pass, and bit_generator(rows, k) makes numba's own bit generator of row k inside
+a kernel, the very value its unboxing would have made. An array of rows is also one type
+whatever its length, where a tuple of Generators is typed by it: kernels taking two streams per
+business would compile anew for every number of businesses.
 """
 
 import ctypes
