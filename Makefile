@@ -38,7 +38,7 @@ demo: install
 
 # The browser tests need Solara's front end in the venv (no CDN here) and Debian's chromium.
 # Two pytest workers (pytest-xdist), handed whole test files so module fixtures run once: the
-# tests are single-threaded, and the perturbed-rule docking test's compile (~1.5 min) then
+# tests are single-threaded, and the perturbed-rule docking test's compile (a minute or more) then
 # overlaps the rest instead of adding to it.
 TEST_WORKERS ?= 2
 test: install-dev assets

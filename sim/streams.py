@@ -20,8 +20,8 @@ import numpy as np
 from .schedule import WITNESS_STREAMS
 
 # Decisions with one stream each, in the order the compiled engine receives them (witnessing has
-# WITNESS_STREAMS, one per chunk of a venue's blocks). Besides these, two per business:
-# "respond.order.J" and "respond.outcome.J" (Streams.responses).
+# WITNESS_STREAMS, one per chunk of a venue's blocks); after them come two per business:
+# "respond.order.J" and "respond.outcome.J".
 DECISIONS = ("redeem", "purchase", "accident", "post", "wom", "forget", "offer", "purchase.who", "offer.who",
              *(f"witness.{c}" for c in range(WITNESS_STREAMS)))
 
@@ -56,13 +56,10 @@ class Streams:
             gen = self._generators[decision] = np.random.Generator(np.random.PCG64(seq))
         return gen
 
-    def for_run(self) -> tuple[np.random.Generator, ...]:
-        """The streams of DECISIONS, in that order."""
-        return tuple(self(d) for d in DECISIONS)
-
-    def responses(self, n_businesses: int) -> list[tuple[np.random.Generator, np.random.Generator]]:
-        """Business by business, its "respond.order.J" and "respond.outcome.J"."""
-        return [(self(f"respond.order.{j}"), self(f"respond.outcome.{j}")) for j in range(n_businesses)]
+    def for_run(self, n_businesses: int) -> tuple[np.random.Generator, ...]:
+        """Every stream a day draws from, in the order of DECISIONS and then per business."""
+        respond = [self(f"respond.{what}.{j}") for j in range(n_businesses) for what in ("order", "outcome")]
+        return tuple(self(d) for d in DECISIONS) + tuple(respond)
 
 
 def candidates(rng: np.random.Generator, n: int, p: float) -> Iterator[int]:

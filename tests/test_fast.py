@@ -130,9 +130,9 @@ def test_the_compile_cache_is_keyed_by_every_source_the_kernels_are_built_from(t
 
 def test_one_compile_serves_every_scenario():
     """Nothing in a kernel's signature depends on the numbers of people, businesses or venues
-    (the kernels take their streams as arrays of rows, sim.fast.draws.bit_generators, not as tuples
-    of Generators, whose type has their length): ``python -m sim.fast`` compiles once for all, and a scenario with six
-    businesses starts at once."""
+    (the kernels take their streams as an array of rows, sim.fast.draws.bit_generators, not as a
+    tuple of Generators, whose type has its length): ``python -m sim.fast`` compiles once for all,
+    and a scenario with six businesses starts at once."""
     code = """if True:
         import sim
         from sim.fast import FastModel, kernels

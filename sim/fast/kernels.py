@@ -37,14 +37,12 @@ from .memory import prefetch
 # reached (businesses).
 Tallies = namedtuple("Tallies", ["levels", "reach"])
 
-# Rows of the decisions' bit generators (``gens``, sim.fast.draws.bit_generators of
+# Rows of the bit generators (``gens``: sim.fast.draws.bit_generators of
 # sim.streams.Streams.for_run).
 REDEEM, PURCHASE, ACCIDENT_STREAM, POST, WOM, FORGET, OFFER, PURCHASE_WHO, OFFER_WHO = range(9)
 WITNESS = 9  # then "witness.C" at WITNESS + C for C < WITNESS_STREAMS
 assert len(DECISIONS) == WITNESS + WITNESS_STREAMS
-# Business J's answers draw from rows 2J + ORDER and 2J + OUTCOME of the answer streams' bit
-# generators (``answers``, sim.fast.draws.bit_generators of sim.streams.Streams.responses).
-ORDER, OUTCOME = range(2)
+RESPOND = len(DECISIONS)  # after them "respond.order.J" at RESPOND + 2J, "respond.outcome.J" at RESPOND + 2J + 1
 
 
 # ---- small helpers ----------------------------------------------------------------------------
@@ -368,14 +366,14 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
 
 # ---- 3. responses -----------------------------------------------------------------------------
 @njit(cache=True)
-def respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier, best_key):
+def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier, best_key):
     """Business j answers posts by priority until caring capacity runs out; every public
     accident report about it that goes unanswered is ignored, in public."""
     trust, level, contacts, carry, threads_new = st.trust, st.level, st.contacts, st.carry, st.threads_new
     care_cap, carry[j, 0] = rules.actions_today(biz.mix[j, 0], carry[j, 0])
     promo_n, carry[j, 1] = rules.actions_today(biz.mix[j, 1], carry[j, 1])
     coupon_n, carry[j, 2] = rules.actions_today(biz.mix[j, 2], carry[j, 2])
-    g_order, g_outcome = bit_generator(answers, 2 * j + ORDER), bit_generator(answers, 2 * j + OUTCOME)
+    g_order, g_outcome = bit_generator(gens, RESPOND + 2 * j), bit_generator(gens, RESPOND + 2 * j + 1)
     priority = biz.priority[j]
     present = biz.present
 
@@ -781,11 +779,11 @@ def scratch(st, biz, ms, n_engaged):
 
 
 @njit(cache=True)
-def run_days(st, biz, ven, ms, gens, answers, out, tallies, n_engaged, day0, days, work):
+def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days, work):
     """Days ``day0 + 1 .. day0 + days``; their accounts go to ``out[day]``. ``ms``: the parameter
-    record in a one-element array; ``gens``: the bit generators of sim.streams.DECISIONS (rows of
-    sim.fast.draws.bit_generators); ``answers``: those of the businesses' answer streams (ORDER,
-    OUTCOME); ``work``: a Scratch, returned with any array grown."""
+    record in a one-element array; ``gens``: the rows of sim.fast.draws.bit_generators of the
+    run's streams (sim.streams.Streams.for_run); ``work``: a Scratch, returned with any array
+    grown."""
     m = ms[0]
     nb = st.trust.shape[1]
     keeps, flags, reshared, counts, decayed, best, best_tier, best_key = work[:8]
@@ -801,7 +799,7 @@ def run_days(st, biz, ven, ms, gens, answers, out, tallies, n_engaged, day0, day
         if handled.shape[0] < n_posts:
             handled = np.empty(posts.shape[0], np.bool_)
         for j in range(nb):
-            respond(st, biz, m, answers, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier,
+            respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier,
                     best_key)
         witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts)
         word_of_mouth(st, m, gens, row, posts, n_ordinary)

@@ -13,7 +13,7 @@ import numpy as np
 from ..results import Results, agents_frame, tidy_timeseries
 from ..scenario import Scenario
 from ..state import NCOL
-from ..streams import DECISIONS, Streams, resolve_seed
+from ..streams import Streams, resolve_seed
 from ..world import build_world, parameter_record
 from . import kernels
 from .draws import bit_generators
@@ -37,10 +37,8 @@ class FastModel:
         self.state, self.params = world.state, parameter_record(world.params)
         self.biz, self.ven = world.business_arrays(), world.venue_arrays()
         nb = len(world.businesses)
-        # kept: self.bits and self.answers point into them
-        self.generators = streams.for_run() + tuple(g for pair in streams.responses(nb) for g in pair)
-        self.bits = bit_generators(self.generators[:len(DECISIONS)])
-        self.answers = bit_generators(self.generators[len(DECISIONS):])
+        self.generators = streams.for_run(nb)  # kept: self.bits points into them
+        self.bits = bit_generators(self.generators)
         self.history = np.zeros((self.horizon + 1, nb, NCOL))
         self.tallies = kernels.Tallies(np.zeros((nb, 4), np.int64), np.zeros(nb, np.int64))
         self.tallies.levels[:, 0] = world.n_people  # nobody is known yet
@@ -54,8 +52,8 @@ class FastModel:
         if not 0 < days <= self.horizon - self.day:
             raise ValueError(f"days = {days}: between 1 and the {self.horizon - self.day} left")
         numba.set_num_threads(self.threads)
-        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.bits, self.answers,
-                                     self.history, self.tallies, self.world.n_engaged, self.day, days, self.work)
+        self.work = kernels.run_days(self.state, self.biz, self.ven, self.params, self.bits, self.history,
+                                     self.tallies, self.world.n_engaged, self.day, days, self.work)
         self.day += days
 
     def timeseries(self):
