@@ -75,7 +75,7 @@ MUTATIONS = (
     rule("share of wallet ignores intimacy", "a customer's share of wallet depends on trust alone",
          "m.sow_base + m.sow_trust * trust + m.sow_level * level", "m.sow_base + m.sow_trust * trust + 0.0 * level"),
     rule("intimacy does not hold customers", "intimacy does not lower the chance a customer leaves",
-         "(1.0 - m.level_loyalty) ** float(level)", "(1.0 - m.level_loyalty) ** 0.0"),
+         "_power(1.0 - m.level_loyalty, level)", "_power(1.0 - m.level_loyalty, 0)"),
     rule("faceless as personified", "a faceless brand draws as many posts as a personified one",
          "    return min(1.0, base_rate * (1.0 + m.personified_engagement * personified))",
          "    return min(1.0, base_rate * (1.0 + m.personified_engagement))"),
