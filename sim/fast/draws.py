@@ -9,8 +9,9 @@ The uniform, the engine's most frequent draw (one per sighting in witnessing), i
 step written out here rather than reached through the bit generator's function pointer: an
 opaque call costs ~6.6 ns a draw and keeps everything around it in memory; inlined, the same
 128-bit step costs ~2.1 ns (measured in one run, 10 million draws each). It reads and writes the
-bit generator's own state, so it interleaves exactly with the Poisson, binomial and geometric
-draws that still go through numpy's functions. Every stream is a PCG64 (sim.streams.Streams);
+bit generator's own state, so it interleaves exactly with the Poisson and binomial draws that
+still go through numpy's functions; the geometric draw (numpy's ziggurat exponential) is written
+out on the same step. Every stream is a PCG64 (sim.streams.Streams);
 tests/test_fast.py and tier-B docking (tests/test_docking.py) check that the draws stay numpy's.
 
 The kernels take no Generator at all. numba unboxes one (or its bit generator) on every call at
@@ -28,7 +29,8 @@ import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, register_jitable
-from numba.np.random.distributions import random_binomial, random_geometric, random_poisson
+from numba.np.random._constants import fe_double, ke_double, we_double, ziggurat_exp_r
+from numba.np.random.distributions import random_binomial, random_poisson
 
 __all__ = ["binomial", "bit_generator", "bit_generators", "geometric", "pcg64_load", "pcg64_step", "pcg64_store",
            "poisson", "to_unit", "uniform"]
@@ -164,8 +166,44 @@ def uniform(bits):
 
 
 @register_jitable(inline="always")
-def geometric(bits, p):
-    return np.int64(random_geometric(bits, p))
+def next_uint64(bits):
+    lo, hi, inc_lo, inc_hi = pcg64_load(bits)
+    lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
+    pcg64_store(bits, lo, hi)
+    return x
+
+
+@register_jitable
+def standard_exponential(bits):
+    """numpy's ``random_standard_exponential`` (a ziggurat) on the inlined PCG64 step."""
+    while True:
+        ri = next_uint64(bits) >> np.uint64(3)
+        idx = ri & np.uint64(0xFF)
+        ri >>= np.uint64(8)
+        x = ri * we_double[idx]
+        if ri < ke_double[idx]:
+            return x
+        if idx == 0:
+            return ziggurat_exp_r - np.log1p(-uniform(bits))
+        if (fe_double[idx - np.uint64(1)] - fe_double[idx]) * uniform(bits) + fe_double[idx] < np.exp(-x):
+            return x
+
+
+@register_jitable(inline="always")
+def geometric(bits, p, log_q):
+    """numpy's ``random_geometric`` for success chance ``p``, given ``log_q = np.log1p(-p)``: the
+    callers draw runs of jumps at one chance and take the logarithm once for the run, where
+    numpy's function takes it on every draw (with the step through the function pointer, ~10 ns
+    a draw). The same division by the same logarithm, so the same draws."""
+    if p >= 0.333333333333333333333333:  # numpy's search for large p
+        x, total, prod, q = 1, p, p, 1.0 - p
+        u = uniform(bits)
+        while u > total:
+            prod *= q
+            total += prod
+            x += 1
+        return np.int64(x)
+    return np.int64(np.ceil(-standard_exponential(bits) / log_q))
 
 
 @register_jitable(inline="always")

@@ -49,6 +49,8 @@ RESPOND = len(DECISIONS)  # after them "respond.order.J" at RESPOND + 2J, "respo
 # Loops that visit people scattered over a large population (the candidates of purchases and of
 # leaving) ask for the rows of the one this many places ahead (sim/fast/memory.py).
 AHEAD = 16
+# A person's position read from an array (a candidate, an event, a post) is made unsigned before
+# it indexes: numba adds a fix-up for negative values to every signed index.
 # Helpers called per event are inlined like the rules: a call to a compiled function that takes
 # arrays adds reference counting to every call.
 inline = register_jitable(inline="always")
@@ -118,8 +120,9 @@ def draw_candidates(bits, n, p, out):
 @njit(cache=True)
 def fill_candidates(bits, n, p, out, count, pos):
     """draw_candidates until ``out`` is full or the positions run out; returns (count, last position)."""
+    log_q = np.log1p(-p)
     while count < out.shape[0]:
-        pos += geometric(bits, p)
+        pos += geometric(bits, p, log_q)
         if pos >= n:
             return count, pos
         out[count, 0] = pos
@@ -214,15 +217,16 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
         uptake = m.coupon_uptake if coupon else m.promo_uptake
         # candidates among the holders of this kind of offer, by geometric jumps over their list
         i = -1
+        log_q = np.log1p(-uptake)
         while uptake > 0.0:
-            jump = geometric(g, uptake)
+            jump = geometric(g, uptake, log_q)
             while jump > 0 and i < n_held - 1:  # the jump-th next holder of this kind
                 i += 1
                 if held[i, 2] & bit:
                     jump -= 1
             if jump > 0:
                 break
-            p, j = held[i, 0], held[i, 1]
+            p, j = np.uint64(held[i, 0]), held[i, 1]
             if rules.takes_offer(uniform(g), trust[p, j], int(supplier[p]), int(banked[p]), m):
                 # a purchase on an offer comes out of the category budget and wins no customer
                 banked[p] = rules.bank_offer(uniform(g), int(banked[p]), m)
@@ -246,7 +250,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
             prefetch(trust, q)
             prefetch(level, q)
             prefetch(coupons_seen, q)
-        p = who[c, 0]
+        p = np.uint64(who[c, 0])
         s = int(supplier[p])
         if rules.buys_today(uniform(g), p_max, s, m):
             u_wallet = uniform(g)
@@ -281,7 +285,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
     reports, report_trust = room(reports, n_ev), room(report_trust, n_ev)
     n_rep = 0
     for e in range(n_ev):
-        p, j = events[e, 0], events[e, 1]
+        p, j = np.uint64(events[e, 0]), events[e, 1]
         pre = trust[p, j]
         if not rules.fails(uniform(g), biz.failure_rate[j]):
             trust[p, j] = rules.after_purchase(pre, m)
@@ -333,8 +337,9 @@ def posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust, reports, r
     g = bit_generator(gens, POST)
     p_max = rules.posting_rate(max(m.regular_post_rate, m.occasional_post_rate), True, m)
     p = -1
+    log_q = np.log1p(-p_max)
     while p_max > 0.0:
-        p += geometric(g, p_max)
+        p += geometric(g, p_max, log_q)
         if p >= n_engaged:
             break
         s = int(supplier[p])
@@ -381,7 +386,7 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
     n_best = 0
     for i in range(n_posts):
         handled[i] = False
-        kind, who = posts[i, KIND], posts[i, WHO]
+        kind, who = posts[i, KIND], np.uint64(posts[i, WHO])
         if not present[j, posts[i, VENUE]] or (kind == ACCIDENT and posts[i, ABOUT] != j):
             continue
         key = uniform(g_order)
@@ -399,7 +404,7 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
 
     for r in range(n_best):
         i = best[r]
-        p, v = posts[i, WHO], posts[i, VENUE]
+        p, v = np.uint64(posts[i, WHO]), posts[i, VENUE]
         u = uniform(g_outcome)
         handled[i] = True
         if posts[i, KIND] == ACCIDENT:
@@ -426,7 +431,7 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
 
     for i in range(n_posts):
         if posts[i, KIND] == ACCIDENT and posts[i, ABOUT] == j and not handled[i]:
-            p, v = posts[i, WHO], posts[i, VENUE]
+            p, v = np.uint64(posts[i, WHO]), posts[i, VENUE]
             trust[p, j] = rules.after_ignored(trust[p, j], m)
             st.snubbed[p, j] = True
             bump(st.ignored, p, j)
@@ -438,7 +443,7 @@ def respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, 
         for i in range(n_posts):
             if posts[i, VENUE] == pg and posts[i, KIND] != ACCIDENT and not handled[i]:
                 if uniform(g_outcome) < m.peer_help:
-                    p = posts[i, WHO]
+                    p = np.uint64(posts[i, WHO])
                     trust[p, j] = rules.after_peer_help(trust[p, j], m)
                     threads_new[pg, j, MENTION_POSITIVE] += 1
 
@@ -611,7 +616,7 @@ def word_of_mouth(st, m, gens, row, posts, n_ordinary):
     trust, aggrieved, threads_next = st.trust, st.aggrieved, st.threads_next
     g = bit_generator(gens, WOM)
     for i in range(n_ordinary):
-        p, j, v = posts[i, WHO], posts[i, ABOUT], posts[i, VENUE]
+        p, j, v = np.uint64(posts[i, WHO]), posts[i, ABOUT], posts[i, VENUE]
         said = rules.mention(uniform(g), trust[p, j], aggrieved[p, j], m)
         if said > 0:
             threads_next[v, j, MENTION_POSITIVE] += 1
@@ -630,8 +635,9 @@ def turnover(st, biz, gens, tallies):
     for j in range(nb):
         chance = biz.forget[j]
         p = -1
+        log_q = np.log1p(-chance)
         while chance > 0.0:
-            p += geometric(g, chance)
+            p += geometric(g, chance, log_q)
             if p >= n:
                 break
             if st.level[p, j] > 0:
@@ -660,7 +666,7 @@ def offers_and_defections(st, m, gens, row, decayed, who):
             prefetch(trust, q)
             prefetch(level, q)
             prefetch(aggrieved, q)
-        p = who[c, 0]
+        p = np.uint64(who[c, 0])
         u = uniform(g)
         s = int(supplier[p])
         if s < 0:
