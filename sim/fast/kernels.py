@@ -164,50 +164,67 @@ def nonzero_bytes(w):
     return w & BYTE_LOWS
 
 
+# Witnessing notes which eight-value words of the holds matrix it wrote, a bit per word, in a
+# bitmap of its own for each chunk (chunks run in parallel); collecting the offers reads only those.
+NOTE_SHIFT = np.uint64(9)  # the bitmap word of holds value q: q >> 9 (64 bits of 8 values)
+
+
+@inline
+def note_word(noted, q):
+    noted[q >> NOTE_SHIFT] |= np.uint64(1) << ((q >> np.uint64(3)) & np.uint64(63))
+
+
 @njit(cache=True)
-def collect_held(flat, nb, held):
+def collect_held(flat, nb, noted, held):
     """The (person, business) pairs holding an offer, ascending, into ``held`` (person, business,
-    which offers), grown if need be; clears them. Returns ``held`` and how many. ``flat`` (the
-    holds matrix) is mostly zeros, so it is read eight bytes at a time and a word's nonzero bytes
-    are found by their bits, not byte by byte."""
-    count, w = 0, 0
+    which offers), grown if need be; clears them and ``noted``. Returns ``held`` and how many.
+    ``flat`` (the holds matrix) is mostly zeros: only the words witnessing noted are read, and a
+    word's nonzero bytes are found by their bits, not byte by byte."""
+    count, b = 0, 0
     while True:
-        count, w = fill_held(flat, nb, held, count, w)
-        if w < 0:
+        count, b = fill_held(flat, nb, noted, held, count, b)
+        if b < 0:
             return held, count
         held = room(held, 2 * held.shape[0])
 
 
 @njit(cache=True)
-def fill_held(flat, nb, held, count, start):
-    """collect_held from word ``start`` on until ``held`` might overflow; returns (count, the word
-    to go on from, or -1 when done)."""
+def fill_held(flat, nb, noted, held, count, start):
+    """collect_held from bitmap word ``start`` on until ``held`` might overflow; returns (count,
+    the bitmap word to go on from, or -1 when done)."""
     words = flat[:flat.shape[0] // 8 * 8].view(np.uint64)
-    for w in range(start, words.shape[0]):
-        if words[w] == 0:
+    for b in range(start, noted.shape[1]):
+        marked = np.uint64(0)
+        for c in range(noted.shape[0]):
+            marked |= noted[c, b]
+        if marked == 0:
             continue
-        if count + 8 > held.shape[0]:
-            return count, w
-        bits = nonzero_bytes(words[w])
-        while bits:
-            i = 8 * w + (trailing_zeros(bits) >> 3)
-            held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
-            count += 1
-            bits &= bits - np.uint64(1)
-        words[w] = 0
-    if count + 8 > held.shape[0]:
-        return count, words.shape[0]
-    for i in range(words.shape[0] * 8, flat.shape[0]):
-        if flat[i]:
-            held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
-            count += 1
-            flat[i] = 0
+        if count + 8 * 64 > held.shape[0]:
+            return count, b
+        noted[:, b] = 0
+        while marked:
+            w = 64 * b + np.int64(trailing_zeros(marked))
+            marked &= marked - np.uint64(1)
+            if w == words.shape[0]:  # the values after the last whole word
+                for i in range(8 * w, flat.shape[0]):
+                    if flat[i]:
+                        held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+                        count += 1
+                        flat[i] = 0
+                continue
+            bits = nonzero_bytes(words[w])
+            while bits:
+                i = 8 * w + (np.int64(trailing_zeros(bits)) >> 3)
+                held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+                count += 1
+                bits &= bits - np.uint64(1)
+            words[w] = 0
     return count, -1
 
 
 # ---- 1. purchases and accidents ---------------------------------------------------------------
 @njit(cache=True)
-def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, report_trust):
+def purchases(st, biz, m, gens, tallies, out, day, events, held, noted, who, reports, report_trust):
     """The day's purchases: redemptions of yesterday's offers, then ordinary purchases, then each
     one's outcome. Returns the event and report arrays (grown if they were full) and the number
     of accident reports. A redeemer's return is booked on the day of the redemption
@@ -218,7 +235,7 @@ def purchases(st, biz, m, gens, tallies, out, day, events, held, who, reports, r
     n, nb = trust.shape
     n_ev = 0
     # Yesterday's offers, (person, business) in ascending order.
-    held, n_held = collect_held(holds.reshape(-1), nb, held)
+    held, n_held = collect_held(holds.reshape(-1), nb, noted, held)
     events = room(events, 2 * n_held)  # a holder may take a coupon and a promotion
     g = bit_generator(gens, REDEEM)
     for bit in (HOLDS_COUPON, HOLDS_PROMO):
@@ -488,7 +505,7 @@ PARALLEL_PEOPLE = 1 << 18
 
 
 @njit(cache=True)
-def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts):
+def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, noted, reshared, counts):
     """Venue by venue, chunk by chunk of its blocks (in parallel from CHUNKS blocks on)."""
     live = st.threads_live
     nv, nb, _ = live.shape
@@ -504,10 +521,10 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
         n_blocks = (ven.member_ptr[v + 1] - ven.member_ptr[v] + WITNESS_BLOCK - 1) // WITNESS_BLOCK
         if n_blocks < CHUNKS:
             for c in range(n_blocks):
-                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], m.reshare,
-                              snub)
+                witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], noted[c], reshared[c], counts[c],
+                              m.reshare, snub)
         else:
-            witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, m.reshare, snub)
+            witness_chunks(st, ven, gens, v, read, day, keeps, flags, noted, reshared, counts, m.reshare, snub)
     for c in range(CHUNKS):  # in a fixed order: sums of whole numbers, exact whatever the threads
         st.threads_next[:] += reshared[c]
         for j in range(nb):
@@ -518,22 +535,23 @@ def witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, coun
 
 
 @njit(cache=True, parallel=True)
-def witness_chunks(st, ven, gens, v, read, day, keeps, flags, reshared, counts, reshare, snub):
+def witness_chunks(st, ven, gens, v, read, day, keeps, flags, noted, reshared, counts, reshare, snub):
     for c in prange(CHUNKS):
-        witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], reshared[c], counts[c], reshare, snub)
+        witness_chunk(st, ven, gens, v, read, c, day, keeps[c], flags[c], noted[c], reshared[c], counts[c], reshare,
+                      snub)
 
 
 @njit(cache=True)
-def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts, reshare, snub):
+def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, noted, reshared, counts, reshare, snub):
     """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
     block, business and kind a Poisson count of sightings, each falling on a member and
     multiplying what that member keeps (``keeps[business, member]``: of the gap to full trust,
     of trust; rules.witness_factor) in the order drawn (a snubbed complainer who sees the business
     answer someone also keeps rules.snub_factor of trust), then the reshares; then the block's
-    members take their sightings in (rules.after_witnessing), note the offers among them and
-    count as witnesses. ``counts``: new witnesses today, people reached for the first time,
-    positive and negative mentions passed on, by business. ``keeps`` is all ones and ``flags``
-    all zeros between blocks."""
+    members take their sightings in (rules.after_witnessing), note the offers among them (in the
+    holds matrix, and its words written in ``noted``) and count as witnesses. ``counts``: new
+    witnesses today, people reached for the first time, positive and negative mentions passed on,
+    by business. ``keeps`` is all ones and ``flags`` all zeros between blocks."""
     trust, holds, seen_day, live, coupons_seen = st.trust, st.holds, st.seen_day, st.threads_live, st.coupons_seen
     members, factors, sizes, snubbed = ven.members, ven.factors, ven.size, st.snubbed
     nv, nb, _ = live.shape
@@ -609,6 +627,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, reshared, counts
                     lost[who] = 1.0
                     if f > 1:  # saw an offer (flag bits above "seen")
                         holding[q] |= f >> 1
+                        note_word(noted, q)
                         if f >> 1 & HOLDS_COUPON and coupons[q] < 255:
                             coupons[q] += 1
                     last = seen[q]  # the same person may have been a witness in another venue today
@@ -790,7 +809,8 @@ def accounts(st, biz, ms, n_engaged, tallies, row, decay):
 # The days' working arrays, kept by the driver from one call of run_days to the next: at ten
 # million people a call runs a single day, and fresh arrays every day cost ~15,000 page faults.
 Scratch = namedtuple("Scratch", ["keeps", "flags", "reshared", "counts", "decayed", "best", "best_tier", "best_key",
-                                 "events", "held", "who", "reports", "report_trust", "posts", "post_trust", "handled"])
+                                 "events", "held", "who", "reports", "report_trust", "posts", "post_trust", "handled",
+                                 "noted"])
 
 
 @njit(cache=True)
@@ -809,7 +829,8 @@ def scratch(st, biz, ms, n_engaged):
                    np.empty((1024, 3), np.int64),  # yesterday's offers: person, business, which (bits)
                    np.empty((candidates, 1), np.int64),  # a phase's candidates
                    np.empty((1024, 6), np.int64), np.empty((1024, 2)),
-                   np.empty((capacity, 6), np.int64), np.empty((capacity, 2)), np.empty(capacity, np.bool_))
+                   np.empty((capacity, 6), np.int64), np.empty((capacity, 2)), np.empty(capacity, np.bool_),
+                   np.zeros((CHUNKS, (n * nb >> 9) + 1), np.uint64))
 
 
 @njit(cache=True)
@@ -821,11 +842,11 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days, work):
     m = ms[0]
     nb = st.trust.shape[1]
     keeps, flags, reshared, counts, decayed, best, best_tier, best_key = work[:8]
-    events, held, who, reports, report_trust, posts, post_trust, handled = work[8:]
+    events, held, who, reports, report_trust, posts, post_trust, handled, noted = work[8:]
     for day in range(day0 + 1, day0 + days + 1):
         row = out[day]
         events, held, who, reports, report_trust, n_reports = purchases(st, biz, m, gens, tallies, out, day, events,
-                                                                         held, who, reports, report_trust)
+                                                                         held, noted, who, reports, report_trust)
         posts, post_trust, n_posts, n_ordinary = posting(st, biz, ven, m, gens, n_engaged, row, posts, post_trust,
                                                          reports, report_trust, n_reports)
         st.threads_new[:] = st.threads_next
@@ -835,10 +856,10 @@ def run_days(st, biz, ven, ms, gens, out, tallies, n_engaged, day0, days, work):
         for j in range(nb):
             respond(st, biz, m, gens, j, day, row, tallies, posts, post_trust, n_posts, handled, best, best_tier,
                     best_key)
-        witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, reshared, counts)
+        witnessing(st, ven, m, gens, day, row, tallies, keeps, flags, noted, reshared, counts)
         word_of_mouth(st, m, gens, row, posts, n_ordinary)
         turnover(st, biz, gens, tallies)
         who = offers_and_defections(st, m, gens, row, decayed, who)
         accounts(st, biz, ms, n_engaged, tallies, row, True)
     return Scratch(keeps, flags, reshared, counts, decayed, best, best_tier, best_key, events, held, who, reports,
-                   report_trust, posts, post_trust, handled)
+                   report_trust, posts, post_trust, handled, noted)
