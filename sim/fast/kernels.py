@@ -545,7 +545,7 @@ def witness_chunks(st, ven, gens, v, read, day, keeps, flags, noted, reshared, c
 def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, noted, reshared, counts, reshare, snub):
     """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
     block, business and kind a Poisson count of sightings, each falling on a member and
-    multiplying what that member keeps (``keeps[business, member]``: of the gap to full trust,
+    multiplying what that member keeps (``keeps[business, :, member]``: of the gap to full trust,
     of trust; rules.witness_factor) in the order drawn (a snubbed complainer who sees the business
     answer someone also keeps rules.snub_factor of trust), then the reshares; then the block's
     members take their sightings in (rules.after_witnessing), note the offers among them (in the
@@ -578,7 +578,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, noted, reshared,
                 flag = np.uint8(1 | (HOLDS_COUPON << 1 if k == COUPON else (HOLDS_PROMO << 1 if k == PROMO else 0)))
                 # only a kind that shows an answer can snub: look the witness up for those alone
                 answers = rules.sees_others_answered(k, True)
-                kept, lost = keeps[j, :, side], keeps[j, :, 1]
+                kept, lost = keeps[j, side], keeps[j, 1]
                 lo, hi, inc_lo, inc_hi = pcg64_load(g)  # the loop's only draws: kept in registers
                 for _ in range(count):
                     lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
@@ -605,7 +605,7 @@ def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, noted, reshared,
             uj = np.uint64(j)
             marks = flags[j]
             words = marks.view(np.uint64)
-            gained, lost = keeps[j, :, 0], keeps[j, :, 1]
+            gained, lost = keeps[j, 0], keeps[j, 1]
             witnesses, reached = 0, 0
             far = prefetch_until(words_of_block, SWEEP_AHEAD, trust)
             for w in range(words_of_block):
@@ -822,7 +822,7 @@ def scratch(st, biz, ms, n_engaged):
     most = 1 + int(max(biz.mix[:, 0].max(), 0.0))
     candidates = int(n * max(m.purchase_rate, m.prospect_rate)) + 1024
     capacity = int(n_engaged * m.regular_post_rate) + 1024
-    return Scratch(np.ones((CHUNKS, nb, WITNESS_BLOCK, 2)), np.zeros((CHUNKS, nb, WITNESS_BLOCK), np.uint8),
+    return Scratch(np.ones((CHUNKS, nb, 2, WITNESS_BLOCK)), np.zeros((CHUNKS, nb, WITNESS_BLOCK), np.uint8),
                    np.zeros((CHUNKS,) + st.threads_next.shape), np.zeros((CHUNKS, 4, nb), np.int64), np.empty((1, nb)),
                    np.empty(most, np.int64), np.empty(most, np.int64), np.empty(most),
                    np.empty((2 * candidates, 4), np.int64),
