@@ -166,12 +166,12 @@ def nonzero_bytes(w):
 
 # Witnessing notes which eight-value words of the holds matrix it wrote, a bit per word, in a
 # bitmap of its own for each chunk (chunks run in parallel); collecting the offers reads only those.
-NOTE_SHIFT = np.uint64(9)  # the bitmap word of holds value q: q >> 9 (64 bits of 8 values)
+NOTE_SHIFT = 9  # the bitmap word of holds value q: q >> 9 (64 bits of 8 values each)
 
 
 @inline
 def note_word(noted, q):
-    noted[q >> NOTE_SHIFT] |= np.uint64(1) << ((q >> np.uint64(3)) & np.uint64(63))
+    noted[q >> np.uint64(NOTE_SHIFT)] |= np.uint64(1) << ((q >> np.uint64(3)) & np.uint64(63))
 
 
 @njit(cache=True)
@@ -545,13 +545,14 @@ def witness_chunks(st, ven, gens, v, read, day, keeps, flags, noted, reshared, c
 def witness_chunk(st, ven, gens, v, read, c, day, keeps, flags, noted, reshared, counts, reshare, snub):
     """The blocks of chunk c of venue v (b = c, c + CHUNKS, ...), with stream ``witness.c``: per
     block, business and kind a Poisson count of sightings, each falling on a member and
-    multiplying what that member keeps (``keeps[business, :, member]``: of the gap to full trust,
-    of trust; rules.witness_factor) in the order drawn (a snubbed complainer who sees the business
-    answer someone also keeps rules.snub_factor of trust), then the reshares; then the block's
-    members take their sightings in (rules.after_witnessing), note the offers among them (in the
-    holds matrix, and its words written in ``noted``) and count as witnesses. ``counts``: new
-    witnesses today, people reached for the first time, positive and negative mentions passed on,
-    by business. ``keeps`` is all ones and ``flags`` all zeros between blocks."""
+    multiplying what that member keeps (``keeps[business, side, member]``: side 0 of the gap to
+    full trust, side 1 of trust; rules.witness_factor) in the order drawn (a snubbed complainer
+    who sees the business answer someone also keeps rules.snub_factor of trust), then the
+    reshares; then the block's members take their sightings in (rules.after_witnessing), note the
+    offers among them (in the holds matrix, and its words written in ``noted``) and count as
+    witnesses. ``counts``: new witnesses today, people reached for the first time, positive and
+    negative mentions passed on, by business. ``keeps`` is all ones and ``flags`` all zeros
+    between blocks."""
     trust, holds, seen_day, live, coupons_seen = st.trust, st.holds, st.seen_day, st.threads_live, st.coupons_seen
     members, factors, sizes, snubbed = ven.members, ven.factors, ven.size, st.snubbed
     nv, nb, _ = live.shape
@@ -830,7 +831,7 @@ def scratch(st, biz, ms, n_engaged):
                    np.empty((candidates, 1), np.int64),  # a phase's candidates
                    np.empty((1024, 6), np.int64), np.empty((1024, 2)),
                    np.empty((capacity, 6), np.int64), np.empty((capacity, 2)), np.empty(capacity, np.bool_),
-                   np.zeros((CHUNKS, (n * nb >> 9) + 1), np.uint64))
+                   np.zeros((CHUNKS, (n * nb >> NOTE_SHIFT) + 1), np.uint64))
 
 
 @njit(cache=True)
