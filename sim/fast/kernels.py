@@ -774,12 +774,23 @@ def account_slice(trust, supplier, level, m, n_engaged, lo, hi, decay, sums, cus
 
 
 @njit(cache=True, parallel=True)
+def account_chunks(trust, supplier, level, ms, n_engaged, decay, sums, customers, wallet):
+    """account_slice over CHUNKS fixed slices of the population, in parallel when the run has
+    threads. Only the loop is in this parallel function: numba runs every array expression of one
+    (np.zeros, a sum along an axis) as a parallel loop of its own, ~1 us each even on one thread.
+    ``ms`` is the parameter record in a one-element array (how numba's parallel loops take it)."""
+    n = trust.shape[0]
+    for c in prange(CHUNKS):
+        account_slice(trust, supplier, level, ms[0], n_engaged, c * n // CHUNKS, (c + 1) * n // CHUNKS, decay,
+                      sums[c], customers[c], wallet[c])
+
+
+@njit(cache=True)
 def accounts(st, biz, ms, n_engaged, tallies, row, decay):
     """One pass over everyone: decay trust by a day (if ``decay``) and take the day's state
     columns. From PARALLEL_PEOPLE people on, in CHUNKS fixed slices of the population (in parallel
     when the run has threads) whose partial sums are added in order, so the result depends on the
-    population, never on the threads.
-    ``ms`` is the parameter record in a one-element array (how numba's parallel loops take it)."""
+    population, never on the threads. ``ms``: the parameter record in a one-element array."""
     trust, supplier, level = st.trust, st.supplier, st.level
     n, nb = trust.shape
     sums = np.zeros((CHUNKS, 2, nb))  # engaged, observers
@@ -788,9 +799,7 @@ def accounts(st, biz, ms, n_engaged, tallies, row, decay):
     if n < PARALLEL_PEOPLE:
         account_slice(trust, supplier, level, ms[0], n_engaged, 0, n, decay, sums[0], customers[0], wallet[0])
     else:
-        for c in prange(CHUNKS):
-            account_slice(trust, supplier, level, ms[0], n_engaged, c * n // CHUNKS, (c + 1) * n // CHUNKS, decay,
-                          sums[c], customers[c], wallet[c])
+        account_chunks(trust, supplier, level, ms, n_engaged, decay, sums, customers, wallet)
     total = sums.sum(axis=0)
     clients = customers.sum(axis=0)
     wallets = wallet.sum(axis=0)
