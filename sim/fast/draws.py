@@ -156,21 +156,19 @@ def to_unit(x):
 
 
 @register_jitable(inline="always")
-def uniform(bits):
-    """numpy's ``next_double`` for PCG64. A loop drawing nothing else can instead load the state
-    once (pcg64_load), step it in registers (pcg64_step, to_unit) and store it after."""
-    lo, hi, inc_lo, inc_hi = pcg64_load(bits)
-    lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
-    pcg64_store(bits, lo, hi)
-    return to_unit(x)
-
-
-@register_jitable(inline="always")
 def next_uint64(bits):
+    """numpy's ``next_uint64`` for PCG64, stepping the generator's own state."""
     lo, hi, inc_lo, inc_hi = pcg64_load(bits)
     lo, hi, x = pcg64_step(lo, hi, inc_lo, inc_hi)
     pcg64_store(bits, lo, hi)
     return x
+
+
+@register_jitable(inline="always")
+def uniform(bits):
+    """numpy's ``next_double`` for PCG64. A loop drawing nothing else can instead load the state
+    once (pcg64_load), step it in registers (pcg64_step, to_unit) and store it after."""
+    return to_unit(next_uint64(bits))
 
 
 @register_jitable

@@ -170,6 +170,12 @@ NOTE_SHIFT = 9  # the bitmap word of holds value q: q >> 9 (64 bits of 8 values 
 
 
 @inline
+def add_held(held, count, flat, i, nb):
+    """Value ``i`` of the holds matrix (``nb`` businesses a person) as row ``count`` of ``held``."""
+    held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+
+
+@inline
 def note_word(noted, q):
     noted[q >> np.uint64(NOTE_SHIFT)] |= np.uint64(1) << ((q >> np.uint64(3)) & np.uint64(63))
 
@@ -208,14 +214,13 @@ def fill_held(flat, nb, noted, held, count, start):
             if w == words.shape[0]:  # the values after the last whole word
                 for i in range(8 * w, flat.shape[0]):
                     if flat[i]:
-                        held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+                        add_held(held, count, flat, i, nb)
                         count += 1
                         flat[i] = 0
                 continue
             bits = nonzero_bytes(words[w])
             while bits:
-                i = 8 * w + (np.int64(trailing_zeros(bits)) >> 3)
-                held[count, 0], held[count, 1], held[count, 2] = i // nb, i % nb, flat[i]
+                add_held(held, count, flat, 8 * w + (np.int64(trailing_zeros(bits)) >> 3), nb)
                 count += 1
                 bits &= bits - np.uint64(1)
             words[w] = 0

@@ -4,7 +4,8 @@ Witnessing's sweep over the members who saw something, and the purchase and leav
 read and write each person's row of the people x businesses arrays; at ten million people those
 rows are far apart in memory and every one is a cache miss. Prefetching the rows of the people a
 few places ahead (sim.fast.kernels.AHEAD, SWEEP_AHEAD) overlaps those waits; it changes no value
-read or written.
+read or written. The kernels ask only once trust outgrows a core's cache
+(sim.fast.kernels.PREFETCH_VALUES): below that the asking costs more than it saves.
 """
 
 from llvmlite import ir

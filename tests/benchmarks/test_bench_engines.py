@@ -128,7 +128,7 @@ print(time.perf_counter() - t)
 
 def test_compile_first_and_cached(benchmark, bench_rows, tmp_path):
     """The first run on a machine compiles the kernels; every later process loads them. At tiny
-    scale (CI) both runs load the machine's cache: the compile itself is the same (64-83 s
+    scale (CI) both runs load the machine's cache: the compile itself is the same (48-83 s
     here) whatever the scale, and CI has already paid it at install."""
     env = os.environ if SCALE == "tiny" else {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
 
